@@ -1,0 +1,1 @@
+//! cert (to be written).

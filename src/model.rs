@@ -1,0 +1,368 @@
+//! Plain data that flows through the pipeline: endpoints, observations of a probe, TLS and
+//! certificate facts. No I/O here; the probe fills these, verdicts and renderers read them.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::smtp::{Ehlo, Reply};
+
+/// How a connection to an endpoint is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Security {
+    /// Plain connection, upgraded with the STARTTLS command (RFC 3207).
+    Starttls,
+    /// TLS from the first byte (RFC 8314 "implicit TLS", ports 465 and 2465).
+    ImplicitTls,
+    /// Plain text only; STARTTLS is not attempted.
+    Plain,
+}
+
+impl Security {
+    /// The name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Security::Starttls => "starttls",
+            Security::ImplicitTls => "implicit_tls",
+            Security::Plain => "plain",
+        }
+    }
+
+    /// The mode a port conventionally uses: implicit TLS on 465 and 2465, STARTTLS elsewhere.
+    pub fn default_for_port(port: u16) -> Security {
+        match port {
+            465 | 2465 => Security::ImplicitTls,
+            _ => Security::Starttls,
+        }
+    }
+}
+
+impl fmt::Display for Security {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One (address, port) pair to probe, with the name the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The host name as typed (or the address literal when an address was typed).
+    pub host: String,
+    /// The address this endpoint connects to.
+    pub ip: IpAddr,
+    /// TCP port.
+    pub port: u16,
+    /// The security mode the probe uses.
+    pub security: Security,
+}
+
+impl Endpoint {
+    /// `host:port` (with brackets for an IPv6 literal host), as used in findings.
+    pub fn label(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// `ip:port` with brackets for IPv6.
+    pub fn address_label(&self) -> String {
+        match self.ip {
+            IpAddr::V4(ip) => format!("{ip}:{}", self.port),
+            IpAddr::V6(ip) => format!("[{ip}]:{}", self.port),
+        }
+    }
+}
+
+/// A step of the dialogue; errors and timeouts name the one they happened in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// TCP connect.
+    Connect,
+    /// Waiting for the 220 greeting.
+    Banner,
+    /// EHLO (or the HELO fallback) before TLS.
+    Ehlo,
+    /// The STARTTLS command and its reply.
+    Starttls,
+    /// The TLS handshake.
+    Tls,
+    /// EHLO inside TLS.
+    EhloTls,
+    /// QUIT.
+    Quit,
+}
+
+impl Phase {
+    /// The name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Connect => "connect",
+            Phase::Banner => "banner",
+            Phase::Ehlo => "ehlo",
+            Phase::Starttls => "starttls",
+            Phase::Tls => "tls",
+            Phase::EhloTls => "ehlo_tls",
+            Phase::Quit => "quit",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How far a probe got, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// The dialogue completed (findings may still flag problems).
+    Ok,
+    /// The TCP connection was actively refused (RST).
+    Refused,
+    /// Nothing answered within a deadline (see the error's phase).
+    Timeout,
+    /// The network said it cannot deliver (ICMP unreachable, prohibited, no route).
+    Unreachable,
+    /// The server closed the connection before the dialogue completed.
+    Closed,
+    /// The server answered with something that is not valid SMTP, or exceeded a read bound.
+    ProtocolError,
+    /// The TLS handshake failed.
+    TlsError,
+    /// Not probed: this machine has no route for the address family.
+    Skipped,
+}
+
+impl State {
+    /// The name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Ok => "ok",
+            State::Refused => "refused",
+            State::Timeout => "timeout",
+            State::Unreachable => "unreachable",
+            State::Closed => "closed",
+            State::ProtocolError => "protocol_error",
+            State::TlsError => "tls_error",
+            State::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What went wrong, and in which phase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseError {
+    /// The phase the error happened in.
+    pub phase: Phase,
+    /// What happened, in plain words.
+    pub message: String,
+}
+
+/// The STARTTLS step as seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StarttlsObservation {
+    /// Whether the EHLO reply advertised STARTTLS.
+    pub offered: bool,
+    /// The reply to our STARTTLS command, when one was sent.
+    pub reply: Option<Reply>,
+    /// Bytes the server sent after its 220 and before the handshake (discarded; response
+    /// injection when non-empty).
+    pub injected: Vec<u8>,
+}
+
+/// A mismatch between the security mode used and what the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrongMode {
+    /// A STARTTLS (plain) port that stays silent but completes a TLS handshake: implicit TLS.
+    ImplicitTlsOnStarttlsPort,
+    /// An implicit-TLS port that greets in plain text: it wants STARTTLS or plain SMTP.
+    PlainOnTlsPort,
+}
+
+/// One entry of the verification result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyError {
+    /// 0 is the leaf certificate.
+    pub depth: u32,
+    /// OpenSSL's X509_V_ERR_* code.
+    pub code: i32,
+    /// OpenSSL's text for the code.
+    pub message: String,
+}
+
+/// Whether the presented chain is trusted and names the host.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verification {
+    /// The chain verified against the trust store (system plus `--ca-file`), ignoring the name.
+    pub trusted: bool,
+    /// The leaf names the host; `None` when no name was checked (an IP literal without
+    /// `--servername`).
+    pub hostname_match: Option<bool>,
+    /// The name the certificate was checked against (and sent as SNI).
+    pub checked_name: Option<String>,
+    /// Every error OpenSSL reported, in the order reported.
+    pub errors: Vec<VerifyError>,
+}
+
+/// Facts about one X.509 certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertFacts {
+    /// Subject distinguished name, RFC 4514 style.
+    pub subject: String,
+    /// Issuer distinguished name, RFC 4514 style.
+    pub issuer: String,
+    /// Subject alternative names: DNS names as is, addresses as `IP:...`.
+    pub san: Vec<String>,
+    /// Start of validity, RFC 3339.
+    pub not_before: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+    /// Whole days from the time of the probe until `not_after` (negative when expired).
+    pub days_left: i64,
+    /// Seconds from the time of the probe until `not_before` (positive when not yet valid).
+    pub not_yet_valid_secs: i64,
+    /// Key type and size, e.g. `RSA 2048`, `EC P-256`, `Ed25519`.
+    pub key: String,
+    /// Signature algorithm name, e.g. `sha256WithRSAEncryption`.
+    pub signature_algorithm: String,
+    /// Serial number, colon-free lower-case hex.
+    pub serial: String,
+    /// SHA-256 fingerprint of the DER encoding, lower-case hex.
+    pub sha256: String,
+    /// Subject equals issuer (a self-issued certificate).
+    pub self_issued: bool,
+    /// Basic constraints say CA.
+    pub is_ca: bool,
+}
+
+/// What the TLS handshake negotiated and presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFacts {
+    /// Protocol version, e.g. `TLSv1.3`.
+    pub version: String,
+    /// Cipher suite, standard (IANA) name when OpenSSL knows it.
+    pub cipher: String,
+    /// Key exchange group or type, e.g. `X25519`, when known.
+    pub key_exchange: Option<String>,
+    /// The chain as the server sent it, leaf first.
+    pub chain: Vec<CertFacts>,
+    /// Verification result.
+    pub verification: Verification,
+}
+
+/// Time spent per phase; `None` where the phase did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timings {
+    /// TCP connect.
+    pub connect: Option<Duration>,
+    /// Waiting for the greeting.
+    pub banner: Option<Duration>,
+    /// EHLO before TLS.
+    pub ehlo: Option<Duration>,
+    /// STARTTLS command and reply.
+    pub starttls: Option<Duration>,
+    /// TLS handshake.
+    pub tls: Option<Duration>,
+    /// EHLO inside TLS.
+    pub ehlo_tls: Option<Duration>,
+    /// Whole probe of this endpoint.
+    pub total: Option<Duration>,
+}
+
+/// Who sent a transcript line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The server sent it.
+    Recv,
+    /// We sent it.
+    Send,
+    /// A note of ours (TLS facts, steps).
+    Info,
+    /// An error of ours.
+    Error,
+}
+
+impl Direction {
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Recv => "recv",
+            Direction::Send => "send",
+            Direction::Info => "info",
+            Direction::Error => "error",
+        }
+    }
+}
+
+/// One line of the dialogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptLine {
+    /// Time since the endpoint's probe started.
+    pub at: Duration,
+    /// Who sent it.
+    pub dir: Direction,
+    /// Whether it travelled inside TLS.
+    pub tls: bool,
+    /// The line, without CRLF; non-UTF-8 bytes replaced.
+    pub line: String,
+}
+
+/// Everything the probe saw at one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// Where.
+    pub endpoint: Endpoint,
+    /// How far it got.
+    pub state: State,
+    /// The error that ended the probe, with its phase.
+    pub error: Option<PhaseError>,
+    /// The greeting.
+    pub banner: Option<Reply>,
+    /// EHLO (or HELO) before TLS (for implicit TLS: none; the first EHLO is inside TLS).
+    pub ehlo: Option<Ehlo>,
+    /// The STARTTLS step, for STARTTLS endpoints that got as far as EHLO.
+    pub starttls: Option<StarttlsObservation>,
+    /// TLS facts when a handshake completed.
+    pub tls: Option<TlsFacts>,
+    /// EHLO inside TLS.
+    pub ehlo_tls: Option<Ehlo>,
+    /// The server speaks another security mode than the one used.
+    pub wrong_mode: Option<WrongMode>,
+    /// Time per phase.
+    pub timings: Timings,
+    /// The dialogue.
+    pub transcript: Vec<TranscriptLine>,
+}
+
+impl Observation {
+    /// An observation with nothing seen yet.
+    pub fn new(endpoint: Endpoint) -> Observation {
+        Observation {
+            endpoint,
+            state: State::Ok,
+            error: None,
+            banner: None,
+            ehlo: None,
+            starttls: None,
+            tls: None,
+            ehlo_tls: None,
+            wrong_mode: None,
+            timings: Timings::default(),
+            transcript: Vec::new(),
+        }
+    }
+
+    /// The last EHLO seen: inside TLS when there was one, else the plain one.
+    pub fn final_ehlo(&self) -> Option<&Ehlo> {
+        self.ehlo_tls.as_ref().or(self.ehlo.as_ref())
+    }
+}
