@@ -1,6 +1,7 @@
 //! Verdicts: pure functions from observations to findings. No I/O.
 
 use std::fmt;
+use std::net::IpAddr;
 
 /// How bad a finding is. Any `Error` makes the exit code 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -39,6 +40,8 @@ pub struct Finding {
     pub severity: Severity,
     /// `host:port` the finding is about, `None` for the whole run.
     pub endpoint: Option<String>,
+    /// The address of that endpoint (a host may have several).
+    pub ip: Option<IpAddr>,
     /// One sentence: what was seen.
     pub message: String,
     /// One sentence: what to do.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::model::Observation;
+use crate::model::{Endpoint, Observation};
 use crate::verdict::{Finding, Severity};
 
 /// What the user asked to check.
@@ -30,13 +30,25 @@ pub struct Report {
 impl Report {
     /// Number of findings of this severity.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
-    }
-
-    /// Findings about one endpoint (by its label).
-    pub fn findings_for<'a>(&'a self, label: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
         self.findings
             .iter()
-            .filter(move |f| f.endpoint.as_deref() == Some(label))
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// Findings about one endpoint.
+    pub fn findings_for<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+    ) -> impl Iterator<Item = &'a Finding> + 'a {
+        let label = endpoint.label();
+        self.findings.iter().filter(move |f| {
+            f.endpoint.as_deref() == Some(label.as_str()) && f.ip == Some(endpoint.ip)
+        })
+    }
+
+    /// Findings about the run as a whole.
+    pub fn general_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.endpoint.is_none())
     }
 }

@@ -37,7 +37,9 @@ impl Ehlo {
 
     /// The keyword, case-insensitively.
     pub fn keyword(&self, name: &str) -> Option<&Keyword> {
-        self.keywords.iter().find(|k| k.name.eq_ignore_ascii_case(name))
+        self.keywords
+            .iter()
+            .find(|k| k.name.eq_ignore_ascii_case(name))
     }
 
     /// Whether the keyword is present, case-insensitively.

@@ -41,7 +41,10 @@ pub struct ReplyLimits {
 
 impl Default for ReplyLimits {
     fn default() -> Self {
-        ReplyLimits { max_line: 4096, max_lines: 200 }
+        ReplyLimits {
+            max_line: 4096,
+            max_lines: 200,
+        }
     }
 }
 
@@ -97,7 +100,10 @@ pub struct ReplyParser {
 impl ReplyParser {
     /// A reader with these bounds.
     pub fn new(limits: ReplyLimits) -> ReplyParser {
-        ReplyParser { limits, buf: Vec::new() }
+        ReplyParser {
+            limits,
+            buf: Vec::new(),
+        }
     }
 
     /// Appends received bytes.
