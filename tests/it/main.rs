@@ -1,0 +1,4 @@
+//! The one integration-test binary: scenario tests against an in-process SMTP test server,
+//! and (ignored by default) interop tests against a real MTA.
+
+mod support;
