@@ -132,6 +132,8 @@ pub enum State {
     ProtocolError,
     /// The TLS handshake failed.
     TlsError,
+    /// The server answered but refused the session (a greeting or EHLO reply other than 2xx).
+    Rejected,
     /// Not probed: this machine has no route for the address family.
     Skipped,
 }
@@ -147,6 +149,7 @@ impl State {
             State::Closed => "closed",
             State::ProtocolError => "protocol_error",
             State::TlsError => "tls_error",
+            State::Rejected => "rejected",
             State::Skipped => "skipped",
         }
     }
@@ -337,6 +340,8 @@ pub struct Observation {
     pub ehlo_tls: Option<Ehlo>,
     /// The server speaks another security mode than the one used.
     pub wrong_mode: Option<WrongMode>,
+    /// What answered instead of an SMTP server (e.g. "an SSH server"), when something did.
+    pub not_smtp: Option<String>,
     /// Time per phase.
     pub timings: Timings,
     /// The dialogue.
@@ -356,6 +361,7 @@ impl Observation {
             tls: None,
             ehlo_tls: None,
             wrong_mode: None,
+            not_smtp: None,
             timings: Timings::default(),
             transcript: Vec::new(),
         }

@@ -1,5 +1,9 @@
 //! The report (everything a run found) and its renderers, each writing to any `io::Write`.
 
+pub mod json;
+pub mod table;
+pub mod transcript;
+
 use std::time::Duration;
 
 use crate::model::{Endpoint, Observation};

@@ -1,0 +1,789 @@
+//! One endpoint's dialogue: connect, banner, EHLO, STARTTLS, TLS, EHLO, QUIT, each step with its
+//! deadline and every line in the transcript. Never MAIL, RCPT, DATA or AUTH.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+
+use futures::FutureExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+use tokio_openssl::SslStream;
+
+use super::ProbeOptions;
+use crate::model::{
+    Direction, Endpoint, Observation, Phase, PhaseError, Security, StarttlsObservation, State,
+    TranscriptLine, WrongMode,
+};
+use crate::smtp::{self, Ehlo, ParsedReply, Reply, ReplyError, ReplyParser};
+use crate::tls::{self, Recorder, TlsClient};
+
+/// Any byte stream the dialogue can run over: TCP, or TLS over TCP.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+type BoxStream = Box<dyn Stream>;
+
+/// How many first bytes of a handshake are kept to tell what the server really sent.
+const RECORD_LIMIT: usize = 1024;
+/// QUIT is a courtesy: it never waits long.
+const QUIT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why the dialogue stopped early.
+struct Stop {
+    state: State,
+    phase: Phase,
+    message: String,
+}
+
+impl Stop {
+    fn new(state: State, phase: Phase, message: impl Into<String>) -> Stop {
+        Stop {
+            state,
+            phase,
+            message: message.into(),
+        }
+    }
+}
+
+/// Probes one endpoint; never fails, always returns what was seen.
+pub(super) async fn probe(
+    endpoint: Endpoint,
+    options: &ProbeOptions,
+    tls: &TlsClient,
+    deadline: Instant,
+) -> Observation {
+    let mut session = Session {
+        options,
+        tls,
+        deadline,
+        started: Instant::now(),
+        parser: ReplyParser::new(options.limits.reply),
+        received: 0,
+        in_tls: false,
+        obs: Observation::new(endpoint),
+    };
+    if let Some(message) = no_route(session.obs.endpoint.ip, session.obs.endpoint.port) {
+        session.obs.state = State::Skipped;
+        session.obs.error = Some(PhaseError {
+            phase: Phase::Connect,
+            message,
+        });
+        return session.obs;
+    }
+    let result = match session.obs.endpoint.security {
+        Security::ImplicitTls => session.implicit_tls().await,
+        Security::Starttls | Security::Plain => session.plain_start().await,
+    };
+    if let Err(stop) = result {
+        session.note(Direction::Error, &stop.message);
+        session.obs.state = stop.state;
+        session.obs.error = Some(PhaseError {
+            phase: stop.phase,
+            message: stop.message,
+        });
+    }
+    session.obs.timings.total = Some(session.started.elapsed());
+    session.obs
+}
+
+struct Session<'a> {
+    options: &'a ProbeOptions,
+    tls: &'a TlsClient,
+    /// The whole run's deadline.
+    deadline: Instant,
+    started: Instant,
+    parser: ReplyParser,
+    /// Bytes read through the reply reader so far (bounded by the limits).
+    received: usize,
+    in_tls: bool,
+    obs: Observation,
+}
+
+impl Session<'_> {
+    /// STARTTLS or plain endpoints: the dialogue starts in clear text.
+    async fn plain_start(&mut self) -> Result<(), Stop> {
+        let (tcp, local) = self.connect().await?;
+        let mut stream: BoxStream = Box::new(tcp);
+
+        let started = Instant::now();
+        let banner = match self.read_reply(&mut stream, Phase::Banner).await {
+            Ok(banner) => banner,
+            Err(stop) if stop.state == State::Timeout && self.may_try_implicit_tls() => {
+                self.obs.timings.banner = Some(started.elapsed());
+                drop(stream);
+                return Err(self.try_implicit_tls(stop).await);
+            }
+            Err(stop) => return Err(stop),
+        };
+        self.obs.timings.banner = Some(started.elapsed());
+        let greeting_ok = banner.code == 220;
+        self.obs.banner = Some(banner.clone());
+        if !greeting_ok {
+            self.quit(&mut stream).await;
+            return Err(Stop::new(
+                State::Rejected,
+                Phase::Banner,
+                format!("the server refused the session: {banner}"),
+            ));
+        }
+
+        let started = Instant::now();
+        let ehlo = self.ehlo(&mut stream, local, Phase::Ehlo).await?;
+        self.obs.timings.ehlo = Some(started.elapsed());
+        let offered = ehlo.has("STARTTLS");
+        self.obs.ehlo = Some(ehlo);
+
+        let wants_tls = self.obs.endpoint.security == Security::Starttls
+            && (offered || self.options.force_starttls);
+        if !wants_tls {
+            self.obs.starttls = Some(StarttlsObservation {
+                offered,
+                reply: None,
+                injected: Vec::new(),
+            });
+            self.quit(&mut stream).await;
+            return Ok(());
+        }
+
+        let started = Instant::now();
+        self.send(&mut stream, "STARTTLS", Phase::Starttls).await?;
+        let reply = self.read_reply(&mut stream, Phase::Starttls).await?;
+        let go = reply.code == 220;
+        let injected = if go {
+            self.injected_bytes(&mut stream)
+        } else {
+            Vec::new()
+        };
+        self.obs.timings.starttls = Some(started.elapsed());
+        if !injected.is_empty() {
+            self.note(
+                Direction::Error,
+                &format!(
+                    "{} bytes arrived after the 220 and before TLS; discarded",
+                    injected.len()
+                ),
+            );
+        }
+        self.obs.starttls = Some(StarttlsObservation {
+            offered,
+            reply: Some(reply),
+            injected,
+        });
+        if !go {
+            self.quit(&mut stream).await;
+            return Ok(());
+        }
+
+        let started = Instant::now();
+        let mut stream = self.handshake(stream, Phase::Tls).await?;
+        self.obs.timings.tls = Some(started.elapsed());
+
+        let started = Instant::now();
+        let ehlo = self.ehlo(&mut stream, local, Phase::EhloTls).await?;
+        self.obs.timings.ehlo_tls = Some(started.elapsed());
+        self.obs.ehlo_tls = Some(ehlo);
+        self.quit(&mut stream).await;
+        Ok(())
+    }
+
+    /// Implicit TLS: the handshake comes first, then the greeting inside TLS.
+    async fn implicit_tls(&mut self) -> Result<(), Stop> {
+        let (tcp, local) = self.connect().await?;
+        let started = Instant::now();
+        let mut stream = self.handshake(Box::new(tcp), Phase::Tls).await?;
+        self.obs.timings.tls = Some(started.elapsed());
+        self.greet_inside_tls(&mut stream, local).await
+    }
+
+    /// Banner and EHLO inside an established TLS session, then QUIT.
+    async fn greet_inside_tls(
+        &mut self,
+        stream: &mut BoxStream,
+        local: IpAddr,
+    ) -> Result<(), Stop> {
+        let started = Instant::now();
+        let banner = self.read_reply(stream, Phase::Banner).await?;
+        self.obs.timings.banner = Some(started.elapsed());
+        let greeting_ok = banner.code == 220;
+        self.obs.banner = Some(banner.clone());
+        if !greeting_ok {
+            self.quit(stream).await;
+            return Err(Stop::new(
+                State::Rejected,
+                Phase::Banner,
+                format!("the server refused the session: {banner}"),
+            ));
+        }
+        let started = Instant::now();
+        let ehlo = self.ehlo(stream, local, Phase::EhloTls).await?;
+        self.obs.timings.ehlo_tls = Some(started.elapsed());
+        self.obs.ehlo_tls = Some(ehlo);
+        self.quit(stream).await;
+        Ok(())
+    }
+
+    /// A silent STARTTLS port may be an implicit-TLS port: try a handshake on a new
+    /// connection (never on the first one: some servers punish clients that speak first).
+    fn may_try_implicit_tls(&self) -> bool {
+        self.obs.endpoint.security == Security::Starttls && Instant::now() < self.deadline
+    }
+
+    async fn try_implicit_tls(&mut self, banner_timeout: Stop) -> Stop {
+        self.note(
+            Direction::Info,
+            "no greeting; trying a TLS handshake on a new connection (implicit TLS?)",
+        );
+        let Ok((tcp, local)) = self.connect().await else {
+            return banner_timeout;
+        };
+        let started = Instant::now();
+        match self.handshake(Box::new(tcp), Phase::Tls).await {
+            Ok(mut stream) => {
+                self.obs.timings.tls = Some(started.elapsed());
+                self.obs.wrong_mode = Some(WrongMode::ImplicitTlsOnStarttlsPort);
+                // Learn what the server offers in the mode it speaks; failures here are notes.
+                if let Err(stop) = self.greet_inside_tls(&mut stream, local).await {
+                    self.note(Direction::Error, &stop.message);
+                }
+                Stop::new(
+                    State::Timeout,
+                    Phase::Banner,
+                    "no plain-text greeting: this port speaks implicit TLS (TLS from the first byte), not STARTTLS",
+                )
+            }
+            Err(stop) => {
+                self.note(Direction::Info, &format!("no TLS either: {}", stop.message));
+                self.obs.tls = None;
+                banner_timeout
+            }
+        }
+    }
+
+    /// TCP connect within the connect timeout (and the run's deadline).
+    async fn connect(&mut self) -> Result<(TcpStream, IpAddr), Stop> {
+        let address = SocketAddr::new(self.obs.endpoint.ip, self.obs.endpoint.port);
+        let deadline = (Instant::now() + self.options.connect_timeout).min(self.deadline);
+        let started = Instant::now();
+        let result = timeout_at(deadline, TcpStream::connect(address)).await;
+        let elapsed = started.elapsed();
+        if self.obs.timings.connect.is_none() {
+            self.obs.timings.connect = Some(elapsed);
+        }
+        match result {
+            Err(_) => Err(Stop::new(
+                State::Timeout,
+                Phase::Connect,
+                format!(
+                    "no answer to the connection attempt within {} ms (packets dropped by a firewall, or the host is down)",
+                    elapsed.as_millis()
+                ),
+            )),
+            Ok(Err(error)) => Err(connect_error(&error)),
+            Ok(Ok(tcp)) => {
+                let _ = tcp.set_nodelay(true);
+                let local = tcp
+                    .local_addr()
+                    .map(|a| a.ip())
+                    .unwrap_or(self.obs.endpoint.ip);
+                self.note(
+                    Direction::Info,
+                    &format!(
+                        "connected to {} in {} ms",
+                        self.obs.endpoint.address_label(),
+                        elapsed.as_millis()
+                    ),
+                );
+                Ok((tcp, local))
+            }
+        }
+    }
+
+    /// The deadline of a step starting now.
+    fn step_deadline(&self) -> Instant {
+        (Instant::now() + self.options.step_timeout).min(self.deadline)
+    }
+
+    fn timeout_stop(&self, phase: Phase, waited: Duration) -> Stop {
+        let message = if Instant::now() >= self.deadline {
+            format!(
+                "the run's time limit (--max-time) was reached during {phase} after {} ms",
+                waited.as_millis()
+            )
+        } else {
+            match phase {
+                Phase::Banner => format!("no greeting within {} ms", waited.as_millis()),
+                Phase::Tls => format!(
+                    "TLS handshake not finished within {} ms",
+                    waited.as_millis()
+                ),
+                _ => format!("no complete reply within {} ms", waited.as_millis()),
+            }
+        };
+        Stop::new(State::Timeout, phase, message)
+    }
+
+    /// Reads one whole reply within the step deadline and the read bounds.
+    async fn read_reply(&mut self, stream: &mut BoxStream, phase: Phase) -> Result<Reply, Stop> {
+        let started = Instant::now();
+        let deadline = self.step_deadline();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match self.parser.next_reply() {
+                Ok(Some(parsed)) => {
+                    self.record_reply(&parsed);
+                    return Ok(parsed.reply);
+                }
+                Ok(None) => {}
+                Err(error) => return Err(self.reply_error(error, phase)),
+            }
+            let room = self
+                .options
+                .limits
+                .bytes_per_endpoint
+                .saturating_sub(self.received);
+            if room == 0 {
+                return Err(Stop::new(
+                    State::ProtocolError,
+                    phase,
+                    format!(
+                        "the server sent more than {} bytes; stopped reading",
+                        self.options.limits.bytes_per_endpoint
+                    ),
+                ));
+            }
+            let want = chunk.len().min(room);
+            let buf = chunk.get_mut(..want).unwrap_or_default();
+            let n = match timeout_at(deadline, stream.read(buf)).await {
+                Err(_) => return Err(self.timeout_stop(phase, started.elapsed())),
+                Ok(Err(error)) => return Err(io_stop(&error, phase)),
+                Ok(Ok(0)) => {
+                    return Err(Stop::new(
+                        State::Closed,
+                        phase,
+                        "the server closed the connection",
+                    ));
+                }
+                Ok(Ok(n)) => n,
+            };
+            self.received += n;
+            self.parser.feed(buf.get(..n).unwrap_or_default());
+        }
+    }
+
+    fn record_reply(&mut self, parsed: &ParsedReply) {
+        for line in &parsed.raw_lines {
+            self.push(Direction::Recv, line.clone());
+        }
+        if parsed.bare_lf {
+            self.note(
+                Direction::Info,
+                "reply lines ended in a bare LF instead of CRLF",
+            );
+        }
+    }
+
+    fn reply_error(&mut self, error: ReplyError, phase: Phase) -> Stop {
+        if let ReplyError::NotSmtp { line } = &error {
+            let what = identify_service(line.as_bytes());
+            self.obs.not_smtp = Some(what.to_string());
+            self.push(Direction::Recv, line.clone());
+            return Stop::new(
+                State::ProtocolError,
+                phase,
+                format!("not an SMTP server: it answered like {what}: {line:?}"),
+            );
+        }
+        Stop::new(State::ProtocolError, phase, error.to_string())
+    }
+
+    async fn send(&mut self, stream: &mut BoxStream, line: &str, phase: Phase) -> Result<(), Stop> {
+        self.push(Direction::Send, line.to_string());
+        let started = Instant::now();
+        let bytes = smtp::command(line);
+        let write = async {
+            stream.write_all(&bytes).await?;
+            stream.flush().await
+        };
+        match timeout_at(self.step_deadline(), write).await {
+            Err(_) => Err(self.timeout_stop(phase, started.elapsed())),
+            Ok(Err(error)) => Err(io_stop(&error, phase)),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// EHLO, falling back to HELO when EHLO is refused with a 5xx.
+    async fn ehlo(
+        &mut self,
+        stream: &mut BoxStream,
+        local: IpAddr,
+        phase: Phase,
+    ) -> Result<Ehlo, Stop> {
+        let name = self
+            .options
+            .ehlo_name
+            .clone()
+            .unwrap_or_else(|| address_literal(local));
+        self.send(stream, &format!("EHLO {name}"), phase).await?;
+        let reply = self.read_reply(stream, phase).await?;
+        if reply.code == 250 {
+            return Ok(Ehlo::parse(&reply, false));
+        }
+        if reply.class() != 5 {
+            return Err(Stop::new(
+                State::Rejected,
+                phase,
+                format!("EHLO was answered with {reply}"),
+            ));
+        }
+        self.send(stream, &format!("HELO {name}"), phase).await?;
+        let reply = self.read_reply(stream, phase).await?;
+        if reply.code == 250 {
+            Ok(Ehlo::parse(&reply, true))
+        } else {
+            Err(Stop::new(
+                State::Rejected,
+                phase,
+                format!("both EHLO and HELO were refused; HELO got {reply}"),
+            ))
+        }
+    }
+
+    /// Bytes that came after the STARTTLS 220: already buffered, or waiting on the socket.
+    /// They are discarded, never carried into the TLS session (response injection).
+    fn injected_bytes(&mut self, stream: &mut BoxStream) -> Vec<u8> {
+        let mut injected = self.parser.take_buffered();
+        let mut chunk = [0u8; 4096];
+        while injected.len() < self.options.limits.bytes_per_endpoint {
+            match stream.read(&mut chunk).now_or_never() {
+                Some(Ok(n)) if n > 0 => {
+                    injected.extend_from_slice(chunk.get(..n).unwrap_or_default())
+                }
+                _ => break,
+            }
+        }
+        injected
+    }
+
+    /// The TLS handshake over `stream`; records the TLS facts. On failure, tells a plain-text
+    /// greeting (wrong mode) from other failures.
+    async fn handshake(&mut self, stream: BoxStream, phase: Phase) -> Result<BoxStream, Stop> {
+        let name = self.check_name();
+        let (ssl, log) = self
+            .tls
+            .session(name.as_deref())
+            .map_err(|e| Stop::new(State::TlsError, phase, tls::first_reason(&e)))?;
+        let mut tls_stream = SslStream::new(ssl, Recorder::new(stream, RECORD_LIMIT))
+            .map_err(|e| Stop::new(State::TlsError, phase, tls::first_reason(&e)))?;
+        let started = Instant::now();
+        let result = timeout_at(self.step_deadline(), Pin::new(&mut tls_stream).connect()).await;
+        match result {
+            Err(_) => Err(self.timeout_stop(phase, started.elapsed())),
+            Ok(Err(error)) => {
+                let seen = tls_stream.get_ref().seen().to_vec();
+                Err(self.handshake_failure(&error, &seen, phase))
+            }
+            Ok(Ok(())) => {
+                let facts = tls::facts(tls_stream.ssl(), &log, name.as_deref(), SystemTime::now());
+                self.in_tls = true;
+                self.parser = ReplyParser::new(self.options.limits.reply);
+                self.note_tls(&facts);
+                self.obs.tls = Some(facts);
+                Ok(Box::new(tls_stream))
+            }
+        }
+    }
+
+    fn handshake_failure(
+        &mut self,
+        error: &openssl::ssl::Error,
+        seen: &[u8],
+        phase: Phase,
+    ) -> Stop {
+        if looks_like_reply(seen) {
+            let mut parser = ReplyParser::new(self.options.limits.reply);
+            parser.feed(seen);
+            if let Ok(Some(parsed)) = parser.next_reply() {
+                self.record_reply(&parsed);
+                self.obs.banner = Some(parsed.reply);
+            }
+            self.obs.wrong_mode = Some(WrongMode::PlainOnTlsPort);
+            return Stop::new(
+                State::TlsError,
+                phase,
+                "the server greeted in plain text instead of starting TLS: this port wants STARTTLS (or plain SMTP), not implicit TLS",
+            );
+        }
+        if !seen.is_empty() && seen.first() != Some(&0x16) && seen.first() != Some(&0x15) {
+            let what = identify_service(seen);
+            self.obs.not_smtp = Some(what.to_string());
+        }
+        let reason = match error.ssl_error() {
+            Some(stack) => tls::first_reason(stack),
+            None => match error.io_error() {
+                Some(io) => io.to_string(),
+                None if seen.is_empty() => "the server closed the connection".to_string(),
+                None => error.to_string(),
+            },
+        };
+        Stop::new(
+            State::TlsError,
+            phase,
+            format!("TLS handshake failed: {reason}"),
+        )
+    }
+
+    /// The name to send as SNI and check the certificate against.
+    fn check_name(&self) -> Option<String> {
+        if let Some(name) = &self.options.servername {
+            return Some(name.clone());
+        }
+        let host = &self.obs.endpoint.host;
+        match host.parse::<IpAddr>() {
+            Ok(_) => None,
+            Err(_) => Some(host.clone()),
+        }
+    }
+
+    /// QUIT, politely and briefly; its outcome only goes to the transcript.
+    async fn quit(&mut self, stream: &mut BoxStream) {
+        let deadline = (Instant::now() + QUIT_TIMEOUT).min(self.deadline);
+        self.push(Direction::Send, "QUIT".to_string());
+        let bytes = smtp::command("QUIT");
+        let sent = timeout_at(deadline, async {
+            stream.write_all(&bytes).await?;
+            stream.flush().await
+        })
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            return;
+        }
+        let mut chunk = [0u8; 1024];
+        loop {
+            match self.parser.next_reply() {
+                Ok(Some(parsed)) => {
+                    self.record_reply(&parsed);
+                    break;
+                }
+                Ok(None) => {}
+                Err(_) => break,
+            }
+            match timeout_at(deadline, stream.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => self.parser.feed(chunk.get(..n).unwrap_or_default()),
+                _ => break,
+            }
+        }
+        let _ = timeout_at(deadline, stream.shutdown()).await;
+    }
+
+    fn note_tls(&mut self, facts: &crate::model::TlsFacts) {
+        let kx = facts
+            .key_exchange
+            .as_deref()
+            .map(|k| format!(", key exchange {k}"))
+            .unwrap_or_default();
+        self.note(
+            Direction::Info,
+            &format!("TLS started: {} {}{kx}", facts.version, facts.cipher),
+        );
+        for (depth, cert) in facts.chain.iter().enumerate() {
+            self.note(
+                Direction::Info,
+                &format!(
+                    "certificate {depth}: subject {}; issuer {}; SAN {}; expires {} ({} days)",
+                    cert.subject,
+                    cert.issuer,
+                    if cert.san.is_empty() {
+                        "-".to_string()
+                    } else {
+                        cert.san.join(", ")
+                    },
+                    cert.not_after,
+                    cert.days_left
+                ),
+            );
+        }
+        let v = &facts.verification;
+        let verdict = if v.errors.is_empty() {
+            "certificate verified".to_string()
+        } else {
+            let errors: Vec<String> = v
+                .errors
+                .iter()
+                .map(|e| format!("{} (depth {})", e.message, e.depth))
+                .collect();
+            format!("certificate problems: {}", errors.join("; "))
+        };
+        self.note(Direction::Info, &verdict);
+    }
+
+    fn note(&mut self, dir: Direction, line: &str) {
+        self.push(dir, line.to_string());
+    }
+
+    fn push(&mut self, dir: Direction, line: String) {
+        let at = self.started.elapsed();
+        let tls = self.in_tls;
+        self.obs
+            .transcript
+            .push(TranscriptLine { at, dir, tls, line });
+    }
+}
+
+/// Maps a failed connect to a state, in plain words.
+fn connect_error(error: &io::Error) -> Stop {
+    let (state, message) = match error.raw_os_error() {
+        Some(libc::ECONNREFUSED) => (
+            State::Refused,
+            "connection refused: nothing listens on this port, or a firewall rejects with a reset".to_string(),
+        ),
+        Some(libc::ETIMEDOUT) => (State::Timeout, "the connection attempt timed out".to_string()),
+        Some(libc::EHOSTUNREACH) => (
+            State::Unreachable,
+            "no route to host: a router answered that the host is unreachable or the port is administratively prohibited".to_string(),
+        ),
+        Some(libc::ENETUNREACH) => (State::Unreachable, "the network is unreachable from here".to_string()),
+        Some(libc::EACCES) | Some(libc::EPERM) => (
+            State::Unreachable,
+            "a firewall on this machine does not permit the connection".to_string(),
+        ),
+        _ => (State::Unreachable, format!("connect failed: {error}")),
+    };
+    Stop::new(state, Phase::Connect, message)
+}
+
+fn io_stop(error: &io::Error, phase: Phase) -> Stop {
+    match error.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof => Stop::new(
+            State::Closed,
+            phase,
+            format!("the connection was closed: {error}"),
+        ),
+        _ => Stop::new(State::Closed, phase, format!("connection error: {error}")),
+    }
+}
+
+/// `None` when this machine can route to the address; else why not. Uses a UDP "connect",
+/// which only asks the kernel's routing table and sends nothing.
+fn no_route(ip: IpAddr, port: u16) -> Option<String> {
+    let bind: SocketAddr = match ip {
+        IpAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        IpAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
+    };
+    let family = if ip.is_ipv4() { "IPv4" } else { "IPv6" };
+    let socket = match std::net::UdpSocket::bind(bind) {
+        Ok(socket) => socket,
+        Err(_) => return Some(format!("{family} is not available on this machine")),
+    };
+    match socket.connect(SocketAddr::new(ip, port)) {
+        Ok(()) => None,
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ENETUNREACH) | Some(libc::EAFNOSUPPORT) | Some(libc::EADDRNOTAVAIL)
+            ) =>
+        {
+            Some(format!("this machine has no {family} route to {ip}"))
+        }
+        Err(_) => None,
+    }
+}
+
+/// `[192.0.2.1]` or `[IPv6:2001:db8::1]` (RFC 5321 section 4.1.3).
+fn address_literal(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("[{v4}]"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("[{v4}]"),
+            None => format!("[IPv6:{v6}]"),
+        },
+    }
+}
+
+/// Three digits and a space, dash or line end: an SMTP reply.
+fn looks_like_reply(bytes: &[u8]) -> bool {
+    match bytes {
+        [a, b, c, rest @ ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
+            matches!(rest.first(), None | Some(b' ' | b'-' | b'\r' | b'\n'))
+        }
+        _ => false,
+    }
+}
+
+/// A guess at what answered instead of SMTP, from its first bytes.
+fn identify_service(first: &[u8]) -> &'static str {
+    let starts = |p: &[u8]| {
+        first.len() >= p.len()
+            && first
+                .get(..p.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(p))
+    };
+    if starts(b"SSH-") {
+        "an SSH server"
+    } else if starts(b"HTTP/") || starts(b"<!DOCTYPE") || starts(b"<html") {
+        "a web server"
+    } else if starts(b"+OK") {
+        "a POP3 server"
+    } else if starts(b"* OK") {
+        "an IMAP server"
+    } else if starts(b"220 ") && first.windows(3).any(|w| w.eq_ignore_ascii_case(b"FTP")) {
+        "an FTP server"
+    } else if first.first() == Some(&0x16) || first.first() == Some(&0x15) {
+        "a TLS server"
+    } else {
+        "something that is not an SMTP server"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_literals() {
+        assert_eq!(address_literal("192.0.2.7".parse().unwrap()), "[192.0.2.7]");
+        assert_eq!(
+            address_literal("2001:db8::1".parse().unwrap()),
+            "[IPv6:2001:db8::1]"
+        );
+        assert_eq!(
+            address_literal("::ffff:192.0.2.7".parse().unwrap()),
+            "[192.0.2.7]"
+        );
+    }
+
+    #[test]
+    fn reply_shapes() {
+        assert!(looks_like_reply(b"220 mail.test ESMTP\r\n"));
+        assert!(looks_like_reply(b"220-mail.test\r\n"));
+        assert!(looks_like_reply(b"554\r\n"));
+        assert!(!looks_like_reply(b"\x16\x03\x01"));
+        assert!(!looks_like_reply(b"22"));
+        assert!(!looks_like_reply(b"SSH-2.0-x"));
+    }
+
+    #[test]
+    fn services() {
+        assert_eq!(identify_service(b"SSH-2.0-OpenSSH_9.2"), "an SSH server");
+        assert_eq!(
+            identify_service(b"HTTP/1.1 400 Bad Request"),
+            "a web server"
+        );
+        assert_eq!(identify_service(b"+OK POP3 ready"), "a POP3 server");
+        assert_eq!(identify_service(b"* OK IMAP4rev1"), "an IMAP server");
+        assert_eq!(identify_service(b"\x15\x03\x03\x00\x02"), "a TLS server");
+        assert_eq!(
+            identify_service(b""),
+            "something that is not an SMTP server"
+        );
+    }
+
+    #[test]
+    fn loopback_has_a_route() {
+        assert_eq!(no_route("127.0.0.1".parse().unwrap(), 25), None);
+    }
+}
