@@ -1,0 +1,1266 @@
+//! The human report: a heading, a summary table with one row per endpoint, a details block per
+//! endpoint (banner, capabilities before and after TLS, TLS and certificate, timings, findings
+//! with advice), the findings about the whole run, and a one-line verdict.
+//!
+//! Everything a server sent is cleaned of control characters before it is printed, so a hostile
+//! banner cannot drive the terminal. Colour is decided by the caller alone (`color`), never by
+//! the environment or by whether stdout is a terminal.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use comfy_table::{
+    Attribute, Cell, CellAlignment, Color as CellColor, ContentArrangement, Table, presets,
+};
+
+use crate::model::{
+    CertFacts, Endpoint, Observation, Security, StarttlsObservation, State, Timings, TlsFacts,
+    WrongMode,
+};
+use crate::report::Report;
+use crate::smtp::{Ehlo, Keyword, Reply};
+use crate::verdict::{Finding, Severity};
+
+/// The width the output is laid out for; wider values wrap.
+pub(super) const WIDTH: usize = 100;
+
+/// Column where values of the details block start (two spaces, a 12-wide label, a space).
+const LABEL_WIDTH: usize = 12;
+const VALUE_COLUMN: usize = 2 + LABEL_WIDTH + 1;
+
+/// How many subject alternative names the details block lists before "+N more".
+const SAN_SHOWN: usize = 4;
+
+/// How many verification errors the details block lists.
+const VERIFY_ERRORS_SHOWN: usize = 3;
+
+/// Writes the human report for `report`; ANSI colour only when `color` is true.
+pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    writeln!(out, "{}", paint(&heading(report), color, Tone::Bold))?;
+    writeln!(out)?;
+    for line in summary_table(report, color).lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    for observation in &report.observations {
+        writeln!(out)?;
+        write_details(report, observation, out, color)?;
+    }
+    write_general_findings(report, out, color)?;
+    writeln!(out)?;
+    writeln!(out, "{}", summary_line(report, color))
+}
+
+/// The first line: what was checked and how long it took.
+fn heading(report: &Report) -> String {
+    let count = report.observations.len();
+    format!(
+        "Checked {}: {} in {}",
+        clean(&report.target.input),
+        plural(count, "endpoint", "endpoints"),
+        format_duration(report.duration)
+    )
+}
+
+/// The overview: one row per endpoint.
+fn summary_table(report: &Report, color: bool) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        // The caller decides about colour and the width; comfy-table must not look at stdout.
+        .force_no_tty()
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(WIDTH).unwrap_or(u16::MAX));
+    if color {
+        table.enforce_styling();
+    }
+    let header = ["Endpoint", "Mode", "State", "TLS", "Certificate", "Time"];
+    table.set_header(
+        header
+            .iter()
+            .map(|title| Cell::new(title).add_attribute(Attribute::Bold)),
+    );
+    for observation in &report.observations {
+        table.add_row(summary_row(report, observation));
+    }
+    if let Some(column) = table.column_mut(5) {
+        column.set_cell_alignment(CellAlignment::Right);
+    }
+    table
+}
+
+/// One row of the overview.
+fn summary_row(report: &Report, observation: &Observation) -> Vec<Cell> {
+    let endpoint = &observation.endpoint;
+    let address = if host_is_address(endpoint) {
+        endpoint.address_label()
+    } else {
+        format!("{} ({})", endpoint.address_label(), clean(&endpoint.host))
+    };
+
+    let mut state = observation.state.as_str().to_owned();
+    if observation.wrong_mode.is_some() {
+        state.push_str(", wrong mode");
+    }
+    let state_color = match (observation.state, observation.wrong_mode) {
+        (State::Ok, None) => CellColor::Green,
+        (State::Skipped, _) => CellColor::Yellow,
+        _ => CellColor::Red,
+    };
+
+    let version = observation
+        .tls
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |tls| clean(&tls.version).into_owned());
+    let (cert_text, cert_tone) = certificate_verdict(report, observation);
+    let cert_cell = match cert_tone {
+        Some(Tone::Green) => Cell::new(cert_text).fg(CellColor::Green),
+        Some(Tone::Yellow) => Cell::new(cert_text).fg(CellColor::Yellow),
+        Some(Tone::Red) => Cell::new(cert_text).fg(CellColor::Red),
+        _ => Cell::new(cert_text),
+    };
+    let time = observation
+        .timings
+        .total
+        .map_or_else(|| "-".to_owned(), format_ms);
+
+    vec![
+        Cell::new(address),
+        Cell::new(mode_name(endpoint.security)),
+        Cell::new(state).fg(state_color),
+        Cell::new(version),
+        cert_cell,
+        Cell::new(time),
+    ]
+}
+
+/// The certificate in a few words, and how to colour them (`None`: no colour).
+///
+/// The findings of the endpoint decide when there are any about the certificate; without them
+/// (verdicts not run) the facts do.
+fn certificate_verdict(report: &Report, observation: &Observation) -> (String, Option<Tone>) {
+    let Some(tls) = &observation.tls else {
+        return ("-".to_owned(), None);
+    };
+    let leaf = tls.chain.first();
+    let mut labels = Vec::new();
+    let mut worst: Option<Severity> = None;
+    for finding in report.findings_for(&observation.endpoint) {
+        let label = match finding.id {
+            "cert.expired" => "expired".to_owned(),
+            "cert.not_yet_valid" => "not yet valid".to_owned(),
+            "cert.self_signed" => "self-signed".to_owned(),
+            "cert.untrusted" => "untrusted".to_owned(),
+            "cert.name_mismatch" => "name mismatch".to_owned(),
+            "cert.expiring_soon" => match leaf {
+                Some(cert) => format!("expires in {}", plural_i64(cert.days_left, "day", "days")),
+                None => "expiring soon".to_owned(),
+            },
+            _ => continue,
+        };
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+        worst = Some(worst.map_or(finding.severity, |w| w.min(finding.severity)));
+    }
+    if labels.is_empty() {
+        labels = labels_from_facts(tls);
+        if !labels.is_empty() {
+            worst = Some(Severity::Error);
+        }
+    }
+    if labels.is_empty() {
+        return ("trusted".to_owned(), Some(Tone::Green));
+    }
+    let tone = match worst {
+        Some(Severity::Error) => Tone::Red,
+        Some(Severity::Warning) => Tone::Yellow,
+        _ => Tone::Green,
+    };
+    (labels.join(", "), Some(tone))
+}
+
+/// Certificate problems read from the TLS facts alone.
+fn labels_from_facts(tls: &TlsFacts) -> Vec<String> {
+    let Some(leaf) = tls.chain.first() else {
+        return vec!["none".to_owned()];
+    };
+    let mut labels = Vec::new();
+    if leaf.days_left < 0 {
+        labels.push("expired".to_owned());
+    }
+    if leaf.not_yet_valid_secs > 0 {
+        labels.push("not yet valid".to_owned());
+    }
+    if !tls.verification.trusted {
+        if leaf.self_issued {
+            labels.push("self-signed".to_owned());
+        } else if labels.is_empty() {
+            labels.push("untrusted".to_owned());
+        }
+    }
+    if tls.verification.hostname_match == Some(false) {
+        labels.push("name mismatch".to_owned());
+    }
+    labels
+}
+
+/// The details block of one endpoint; a skipped endpoint gets one line.
+fn write_details(
+    report: &Report,
+    observation: &Observation,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
+    let endpoint = &observation.endpoint;
+    if observation.state == State::Skipped {
+        let reason = observation.error.as_ref().map_or_else(
+            || "no route for this address family here".to_owned(),
+            |e| clean(&e.message).into_owned(),
+        );
+        let line = format!("{}: skipped ({reason})", endpoint_title(endpoint));
+        return writeln!(out, "{}", paint(&line, color, Tone::Yellow));
+    }
+
+    writeln!(
+        out,
+        "{}",
+        paint(&endpoint_title(endpoint), color, Tone::Bold)
+    )?;
+    if let Some(banner) = &observation.banner {
+        field(out, "banner", &reply_lines(banner), color, None)?;
+    }
+    if let Some(ehlo) = observation.ehlo.as_ref().or(observation.ehlo_tls.as_ref()) {
+        field(out, "EHLO", &[ehlo_summary(ehlo)], color, None)?;
+    }
+    write_capabilities(observation, out, color)?;
+    if let Some(starttls) = &observation.starttls {
+        let tone = starttls_tone(starttls);
+        field(out, "STARTTLS", &[starttls_summary(starttls)], color, tone)?;
+    }
+    if let Some(tls) = &observation.tls {
+        field(out, "TLS", &[tls_summary(tls)], color, None)?;
+        field(out, "certificate", &certificate_lines(tls), color, None)?;
+    }
+    let timings = timings_summary(&observation.timings);
+    if !timings.is_empty() {
+        field(out, "timings", &[timings], color, None)?;
+    }
+    if let Some(error) = &observation.error {
+        let text = format!("in phase {}: {}", error.phase, clean(&error.message));
+        field(out, "error", &[text], color, Some(Tone::Red))?;
+    }
+    if let Some(other) = &observation.not_smtp {
+        let text = format!("answered by {}, not an SMTP server", clean(other));
+        field(out, "not SMTP", &[text], color, Some(Tone::Red))?;
+    }
+    if let Some(wrong_mode) = observation.wrong_mode {
+        let text = wrong_mode_text(wrong_mode).to_owned();
+        field(out, "wrong mode", &[text], color, Some(Tone::Red))?;
+    }
+    for finding in report.findings_for(endpoint) {
+        write_finding(out, finding, color, 2)?;
+    }
+    Ok(())
+}
+
+/// The capability lines: before TLS, and after TLS as a difference.
+fn write_capabilities(
+    observation: &Observation,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
+    match (&observation.ehlo, &observation.ehlo_tls) {
+        (Some(before), Some(after)) => {
+            field(out, "before TLS", &[capability_list(before)], color, None)?;
+            let (added, removed) = capability_changes(before, after);
+            let mut changes: Vec<String> = Vec::new();
+            if !added.is_empty() {
+                changes.push(format!("+ {}", added.join(", ")));
+            }
+            if !removed.is_empty() {
+                changes.push(format!("- {}", removed.join(", ")));
+            }
+            let text = if changes.is_empty() {
+                "unchanged".to_owned()
+            } else {
+                changes.join(", ")
+            };
+            field(out, "after TLS", &[text], color, None)
+        }
+        (Some(before), None) => {
+            let label = if observation.endpoint.security == Security::Plain {
+                "capabilities"
+            } else {
+                "before TLS"
+            };
+            field(out, label, &[capability_list(before)], color, None)
+        }
+        (None, Some(after)) => field(out, "capabilities", &[capability_list(after)], color, None),
+        (None, None) => Ok(()),
+    }
+}
+
+/// Keywords gained and lost from `before` to `after`, each as `NAME params...`.
+///
+/// A keyword whose parameters changed counts as the old form lost and the new form gained, so
+/// `AUTH PLAIN` becoming `AUTH PLAIN LOGIN` shows both. Names compare case-insensitively.
+pub(super) fn capability_changes(before: &Ehlo, after: &Ehlo) -> (Vec<String>, Vec<String>) {
+    let added = missing_from(&after.keywords, &before.keywords);
+    let removed = missing_from(&before.keywords, &after.keywords);
+    (added, removed)
+}
+
+/// Keywords of `these` that `others` lacks, rendered, without duplicates.
+fn missing_from(these: &[Keyword], others: &[Keyword]) -> Vec<String> {
+    let mut missing: Vec<String> = Vec::new();
+    for keyword in these {
+        let present = others.iter().any(|other| {
+            other.name.eq_ignore_ascii_case(&keyword.name) && other.params == keyword.params
+        });
+        let text = keyword_text(keyword);
+        if !present && !missing.contains(&text) {
+            missing.push(text);
+        }
+    }
+    missing
+}
+
+/// `NAME param param`.
+fn keyword_text(keyword: &Keyword) -> String {
+    let mut text = clean(&keyword.name).into_owned();
+    for param in &keyword.params {
+        text.push(' ');
+        text.push_str(&clean(param));
+    }
+    text
+}
+
+/// All keywords, comma separated.
+fn capability_list(ehlo: &Ehlo) -> String {
+    if ehlo.helo {
+        return "none (HELO only, EHLO was refused)".to_owned();
+    }
+    if ehlo.keywords.is_empty() {
+        return "none".to_owned();
+    }
+    ehlo.keywords
+        .iter()
+        .map(keyword_text)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The domain the server named, with its greeting.
+fn ehlo_summary(ehlo: &Ehlo) -> String {
+    let mut text = format!("{} {}", ehlo.code, clean(&ehlo.domain));
+    if !ehlo.greeting.is_empty() {
+        text.push_str(&format!(" ({})", clean(&ehlo.greeting)));
+    }
+    if ehlo.helo {
+        text.push_str(" [HELO fallback]");
+    }
+    text
+}
+
+/// A reply as `code first-line`, further lines indented under the text.
+fn reply_lines(reply: &Reply) -> Vec<String> {
+    let mut lines = reply.lines.iter();
+    let first = match lines.next() {
+        Some(line) => format!("{} {}", reply.code, clean(line)),
+        None => reply.code.to_string(),
+    };
+    std::iter::once(first)
+        .chain(lines.map(|line| format!("    {}", clean(line))))
+        .collect()
+}
+
+/// The STARTTLS step in a sentence.
+fn starttls_summary(starttls: &StarttlsObservation) -> String {
+    let mut text = match (starttls.offered, &starttls.reply) {
+        (true, Some(reply)) => format!("offered; reply {}", first_reply_line(reply)),
+        (false, Some(reply)) => format!(
+            "not offered, tried anyway; reply {}",
+            first_reply_line(reply)
+        ),
+        (true, None) => "offered, not used".to_owned(),
+        (false, None) => "not offered".to_owned(),
+    };
+    if !starttls.injected.is_empty() {
+        text.push_str(&format!(
+            "; {} sent before the handshake (discarded)",
+            plural(starttls.injected.len(), "byte", "bytes")
+        ));
+    }
+    text
+}
+
+/// Red when STARTTLS failed or was abused, else no colour.
+fn starttls_tone(starttls: &StarttlsObservation) -> Option<Tone> {
+    let refused = starttls.reply.as_ref().is_some_and(|r| r.code != 220);
+    (refused || !starttls.injected.is_empty()).then_some(Tone::Red)
+}
+
+/// `code text` of a reply's first line.
+fn first_reply_line(reply: &Reply) -> String {
+    match reply.lines.first() {
+        Some(line) => format!("{} {}", reply.code, clean(line)),
+        None => reply.code.to_string(),
+    }
+}
+
+/// Version, cipher and key exchange.
+fn tls_summary(tls: &TlsFacts) -> String {
+    let mut text = format!("{}, {}", clean(&tls.version), clean(&tls.cipher));
+    if let Some(kx) = &tls.key_exchange {
+        text.push_str(&format!(", key exchange {}", clean(kx)));
+    }
+    text
+}
+
+/// The leaf certificate, the chain and the verification result, one aspect a line.
+fn certificate_lines(tls: &TlsFacts) -> Vec<String> {
+    let Some(leaf) = tls.chain.first() else {
+        return vec!["none presented".to_owned()];
+    };
+    let mut lines = vec![format!("subject {}", clean(&leaf.subject))];
+    if !leaf.san.is_empty() {
+        lines.push(format!("SAN {}", san_summary(&leaf.san)));
+    }
+    lines.push(format!("issuer {}", clean(&leaf.issuer)));
+    lines.push(validity(leaf));
+    lines.push(format!(
+        "key {}, chain of {} as sent",
+        clean(&leaf.key),
+        plural(tls.chain.len(), "certificate", "certificates")
+    ));
+    lines.push(trust_summary(tls, leaf));
+    let verification = &tls.verification;
+    lines.push(
+        match (verification.hostname_match, &verification.checked_name) {
+            (Some(true), Some(name)) => format!("name matches {}", clean(name)),
+            (Some(true), None) => "name matches".to_owned(),
+            (Some(false), Some(name)) => format!("name does NOT match {}", clean(name)),
+            (Some(false), None) => "name does NOT match".to_owned(),
+            (None, _) => "name not checked (address target; use --servername NAME)".to_owned(),
+        },
+    );
+    for error in verification.errors.iter().take(VERIFY_ERRORS_SHOWN) {
+        lines.push(format!(
+            "error at depth {}: {} ({})",
+            error.depth,
+            clean(&error.message),
+            error.code
+        ));
+    }
+    if verification.errors.len() > VERIFY_ERRORS_SHOWN {
+        lines.push(format!(
+            "and {} more",
+            plural(
+                verification.errors.len() - VERIFY_ERRORS_SHOWN,
+                "error",
+                "errors"
+            )
+        ));
+    }
+    lines
+}
+
+/// The first few names, and how many more.
+fn san_summary(san: &[String]) -> String {
+    let shown: Vec<String> = san
+        .iter()
+        .take(SAN_SHOWN)
+        .map(|name| clean(name).into_owned())
+        .collect();
+    let mut text = shown.join(", ");
+    if san.len() > SAN_SHOWN {
+        text.push_str(&format!(" (+{} more)", san.len() - SAN_SHOWN));
+    }
+    text
+}
+
+/// Validity end with the days left (or since expiry), and the start when not yet valid.
+fn validity(leaf: &CertFacts) -> String {
+    let days = if leaf.days_left < 0 {
+        format!("expired {} ago", plural_i64(-leaf.days_left, "day", "days"))
+    } else {
+        format!("{} left", plural_i64(leaf.days_left, "day", "days"))
+    };
+    let mut text = format!("valid until {} ({days})", clean(&leaf.not_after));
+    if leaf.not_yet_valid_secs > 0 {
+        text.push_str(&format!(", not valid before {}", clean(&leaf.not_before)));
+    }
+    text
+}
+
+/// Whether the chain verified.
+fn trust_summary(tls: &TlsFacts, leaf: &CertFacts) -> String {
+    if tls.verification.trusted {
+        "trusted".to_owned()
+    } else if leaf.self_issued {
+        "NOT trusted (self-signed)".to_owned()
+    } else {
+        "NOT trusted".to_owned()
+    }
+}
+
+/// Time per phase that ran, in order.
+fn timings_summary(timings: &Timings) -> String {
+    let phases = [
+        ("connect", timings.connect),
+        ("banner", timings.banner),
+        ("ehlo", timings.ehlo),
+        ("starttls", timings.starttls),
+        ("tls", timings.tls),
+        ("ehlo_tls", timings.ehlo_tls),
+        ("total", timings.total),
+    ];
+    phases
+        .iter()
+        .filter_map(|(name, time)| time.map(|t| format!("{name} {}", format_ms(t))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the wrong mode means, and what to use instead.
+fn wrong_mode_text(wrong_mode: WrongMode) -> &'static str {
+    match wrong_mode {
+        WrongMode::ImplicitTlsOnStarttlsPort => {
+            "this port speaks implicit TLS (use --security tls / SSL/TLS), not STARTTLS"
+        }
+        WrongMode::PlainOnTlsPort => {
+            "this port greets in plain text (use STARTTLS / --security starttls), not implicit TLS"
+        }
+    }
+}
+
+/// Findings about the run as a whole, under their own heading.
+fn write_general_findings(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    let mut general = report.general_findings().peekable();
+    if general.peek().is_none() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", paint("General", color, Tone::Bold))?;
+    for finding in general {
+        write_finding(out, finding, color, 2)?;
+    }
+    Ok(())
+}
+
+/// One labelled value of the details block; each value line wraps under the value column.
+fn field(
+    out: &mut dyn Write,
+    label: &str,
+    values: &[String],
+    color: bool,
+    tone: Option<Tone>,
+) -> io::Result<()> {
+    let mut label = Some(label);
+    for value in values {
+        for line in wrap(value, WIDTH - VALUE_COLUMN) {
+            let text = match tone {
+                Some(tone) => paint(&line, color, tone),
+                None => line,
+            };
+            let shown_label = label.take().unwrap_or("");
+            writeln!(out, "  {} {text}", paint_label(shown_label, color))?;
+        }
+    }
+    Ok(())
+}
+
+/// The label padded to its column, dimmed when colour is on (the padding stays outside the
+/// escape sequence, which would otherwise count towards the width).
+fn paint_label(label: &str, color: bool) -> String {
+    let padding = " ".repeat(LABEL_WIDTH.saturating_sub(label.chars().count()));
+    format!("{}{padding}", paint(label, color, Tone::Dim))
+}
+
+/// A finding: severity marker, id and message, then the advice on the next line, indented.
+pub(super) fn write_finding(
+    out: &mut dyn Write,
+    finding: &Finding,
+    color: bool,
+    indent: usize,
+) -> io::Result<()> {
+    let (marker, tone) = match finding.severity {
+        Severity::Error => ("✗", Tone::Red),
+        Severity::Warning => ("!", Tone::Yellow),
+        Severity::Info => ("i", Tone::Cyan),
+    };
+    let pad = " ".repeat(indent);
+    let text = format!("{}: {}", finding.id, clean(&finding.message));
+    for (i, line) in wrap(&text, WIDTH.saturating_sub(indent + 2))
+        .iter()
+        .enumerate()
+    {
+        if i == 0 {
+            writeln!(out, "{pad}{} {line}", paint(marker, color, tone))?;
+        } else {
+            writeln!(out, "{pad}  {line}")?;
+        }
+    }
+    if finding.advice.is_empty() {
+        return Ok(());
+    }
+    for (i, line) in wrap(&clean(&finding.advice), WIDTH.saturating_sub(indent + 4))
+        .iter()
+        .enumerate()
+    {
+        if i == 0 {
+            writeln!(out, "{pad}  {} {line}", paint("→", color, Tone::Green))?;
+        } else {
+            writeln!(out, "{pad}    {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The closing line: counts and a plain verdict.
+pub(super) fn summary_line(report: &Report, color: bool) -> String {
+    let errors = report.count(Severity::Error);
+    let warnings = report.count(Severity::Warning);
+    let counts = format!(
+        "{}, {}.",
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings")
+    );
+    let probed = report
+        .observations
+        .iter()
+        .any(|o| o.state != State::Skipped);
+    let (verdict, tone) = if errors > 0 {
+        let mut ids: Vec<&str> = Vec::new();
+        for finding in report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+        {
+            if !ids.contains(&finding.id) {
+                ids.push(finding.id);
+            }
+        }
+        (format!("Problems found: {}.", ids.join(", ")), Tone::Red)
+    } else if !probed {
+        ("Nothing could be checked.".to_owned(), Tone::Yellow)
+    } else if warnings > 0 {
+        (
+            "All checked endpoints are healthy; see the warnings above.".to_owned(),
+            Tone::Green,
+        )
+    } else {
+        ("All checked endpoints are healthy.".to_owned(), Tone::Green)
+    };
+    format!(
+        "{} {}",
+        paint(&counts, color, Tone::Bold),
+        paint(&verdict, color, tone)
+    )
+}
+
+/// `host [ip]:port (mode)`, or `[ip]:port (mode)` when the host is that address.
+pub(super) fn endpoint_title(endpoint: &Endpoint) -> String {
+    let mode = mode_name(endpoint.security);
+    if host_is_address(endpoint) {
+        format!("[{}]:{} ({mode})", endpoint.ip, endpoint.port)
+    } else {
+        format!(
+            "{} [{}]:{} ({mode})",
+            clean(&endpoint.host),
+            endpoint.ip,
+            endpoint.port
+        )
+    }
+}
+
+/// Whether the host as typed is just the address (so showing both says nothing).
+fn host_is_address(endpoint: &Endpoint) -> bool {
+    let host = endpoint.host.trim_start_matches('[').trim_end_matches(']');
+    host.parse::<IpAddr>().is_ok_and(|ip| ip == endpoint.ip)
+}
+
+/// The security mode as people say it.
+pub(super) fn mode_name(security: Security) -> &'static str {
+    match security {
+        Security::Starttls => "STARTTLS",
+        Security::ImplicitTls => "implicit TLS",
+        Security::Plain => "plain",
+    }
+}
+
+/// Whole milliseconds, e.g. `12 ms`.
+pub(super) fn format_ms(duration: Duration) -> String {
+    format!("{} ms", duration.as_millis())
+}
+
+/// Milliseconds below a second, seconds with two decimals above.
+fn format_duration(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format_ms(duration)
+    } else {
+        format!("{:.2} s", duration.as_secs_f64())
+    }
+}
+
+/// `1 error`, `2 errors`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// [`plural`] for signed counts.
+fn plural_i64(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Text that can be printed safely: control characters (ESC, CR, ...) and bidirectional
+/// overrides from a server are shown as `\u{..}` escapes instead of acting on the terminal;
+/// tabs become spaces.
+pub(super) fn clean(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c == '\t' || needs_escape(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut cleaned = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c == '\t' {
+            cleaned.push(' ');
+        } else if needs_escape(c) {
+            cleaned.extend(c.escape_unicode());
+        } else {
+            cleaned.push(c);
+        }
+    }
+    Cow::Owned(cleaned)
+}
+
+/// Characters that would act on a terminal or reorder the text around them.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Splits `text` at spaces into lines of at most `width` characters; a longer word gets a
+/// line of its own. Leading spaces are kept as an indent on every line. Never returns an empty
+/// list.
+pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let body = text.trim_start_matches(' ');
+    let indent = &text[..text.len() - body.len()];
+    let width = width.saturating_sub(indent.len()).max(20);
+    let mut lines = Vec::new();
+    let mut line = String::from(indent);
+    let mut len = 0;
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
+        let word_len = word.chars().count();
+        if len > 0 && len + 1 + word_len > width {
+            lines.push(std::mem::replace(&mut line, String::from(indent)));
+            len = 0;
+        }
+        if len > 0 {
+            line.push(' ');
+            len += 1;
+        }
+        line.push_str(word);
+        len += word_len;
+    }
+    if len > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Colours and emphasis used by the human renderers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tone {
+    /// Headings.
+    Bold,
+    /// Labels and notes.
+    Dim,
+    /// Errors.
+    Red,
+    /// Warnings, skipped endpoints.
+    Yellow,
+    /// Healthy.
+    Green,
+    /// Information.
+    Cyan,
+}
+
+/// `text` wrapped in the ANSI sequence for `tone` when `color` is true, else unchanged.
+///
+/// The escape codes come from `colored`'s colour table, but the decision is ours: `colored`'s
+/// own `Display` consults a process-wide switch fed by the environment and stdout, which must
+/// not overrule `--color` (and would make tests depend on how they are run).
+pub(super) fn paint(text: &str, color: bool, tone: Tone) -> String {
+    if !color || text.is_empty() {
+        return text.to_owned();
+    }
+    let code: Cow<'static, str> = match tone {
+        Tone::Bold => "1".into(),
+        Tone::Dim => "2".into(),
+        Tone::Red => colored::Color::Red.to_fg_str(),
+        Tone::Yellow => colored::Color::Yellow.to_fg_str(),
+        Tone::Green => colored::Color::Green.to_fg_str(),
+        Tone::Cyan => colored::Color::Cyan.to_fg_str(),
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{Phase, PhaseError, Verification, VerifyError};
+    use crate::report::TargetInfo;
+
+    pub(crate) fn ip(last: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+    }
+
+    pub(crate) fn endpoint(host: &str, ip: IpAddr, port: u16, security: Security) -> Endpoint {
+        Endpoint {
+            host: host.to_owned(),
+            ip,
+            port,
+            security,
+        }
+    }
+
+    pub(crate) fn keyword(name: &str, params: &[&str]) -> Keyword {
+        Keyword {
+            name: name.to_owned(),
+            params: params.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    pub(crate) fn ehlo(keywords: Vec<Keyword>) -> Ehlo {
+        Ehlo {
+            code: 250,
+            domain: "mail.test".to_owned(),
+            greeting: "Hello".to_owned(),
+            keywords,
+            lines: Vec::new(),
+            helo: false,
+        }
+    }
+
+    pub(crate) fn reply(code: u16, lines: &[&str]) -> Reply {
+        Reply {
+            code,
+            enhanced: None,
+            lines: lines.iter().map(|l| (*l).to_owned()).collect(),
+        }
+    }
+
+    pub(crate) fn leaf() -> CertFacts {
+        CertFacts {
+            subject: "CN=mail.test".to_owned(),
+            issuer: "CN=Test CA".to_owned(),
+            san: [
+                "mail.test",
+                "a.test",
+                "b.test",
+                "c.test",
+                "d.test",
+                "e.test",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+            not_before: "2025-01-01T00:00:00Z".to_owned(),
+            not_after: "2026-01-01T00:00:00Z".to_owned(),
+            days_left: 120,
+            not_yet_valid_secs: -1000,
+            key: "EC P-256".to_owned(),
+            signature_algorithm: "ecdsa-with-SHA256".to_owned(),
+            serial: "01".to_owned(),
+            sha256: "00".to_owned(),
+            self_issued: false,
+            is_ca: false,
+        }
+    }
+
+    pub(crate) fn tls(leaf: CertFacts, trusted: bool) -> TlsFacts {
+        TlsFacts {
+            version: "TLSv1.3".to_owned(),
+            cipher: "TLS_AES_256_GCM_SHA384".to_owned(),
+            key_exchange: Some("X25519".to_owned()),
+            chain: vec![leaf],
+            verification: Verification {
+                trusted,
+                hostname_match: Some(true),
+                checked_name: Some("mail.test".to_owned()),
+                errors: Vec::new(),
+            },
+        }
+    }
+
+    pub(crate) fn finding(
+        id: &'static str,
+        severity: Severity,
+        endpoint: Option<&Endpoint>,
+        advice: &str,
+    ) -> Finding {
+        Finding {
+            id,
+            severity,
+            endpoint: endpoint.map(Endpoint::label),
+            ip: endpoint.map(|e| e.ip),
+            message: format!("{id} was seen."),
+            advice: advice.to_owned(),
+        }
+    }
+
+    /// A healthy STARTTLS endpoint.
+    pub(crate) fn good_starttls() -> Observation {
+        let mut o = Observation::new(endpoint("mail.test", ip(1), 587, Security::Starttls));
+        o.banner = Some(reply(220, &["mail.test ESMTP ready", "second line"]));
+        o.ehlo = Some(ehlo(vec![
+            keyword("PIPELINING", &[]),
+            keyword("SIZE", &["35882577"]),
+            keyword("STARTTLS", &[]),
+        ]));
+        o.starttls = Some(StarttlsObservation {
+            offered: true,
+            reply: Some(reply(220, &["2.0.0 Ready to start TLS"])),
+            injected: Vec::new(),
+        });
+        o.tls = Some(tls(leaf(), true));
+        o.ehlo_tls = Some(ehlo(vec![
+            keyword("PIPELINING", &[]),
+            keyword("SIZE", &["35882577"]),
+            keyword("AUTH", &["PLAIN", "LOGIN"]),
+        ]));
+        o.timings = Timings {
+            connect: Some(Duration::from_millis(1)),
+            banner: Some(Duration::from_millis(2)),
+            total: Some(Duration::from_millis(42)),
+            ..Timings::default()
+        };
+        o
+    }
+
+    fn sample_report() -> Report {
+        let good = good_starttls();
+        let mut refused = Observation::new(endpoint("mail.test", ip(1), 25, Security::Starttls));
+        refused.state = State::Refused;
+        refused.error = Some(PhaseError {
+            phase: Phase::Connect,
+            message: "connection refused".to_owned(),
+        });
+        let mut skipped = Observation::new(endpoint(
+            "mail.test",
+            "2001:db8::1".parse().unwrap(),
+            465,
+            Security::ImplicitTls,
+        ));
+        skipped.state = State::Skipped;
+        let findings = vec![
+            finding(
+                "port.refused",
+                Severity::Error,
+                Some(&refused.endpoint),
+                "Open port 25 in the firewall.",
+            ),
+            finding(
+                "cert.expiring_soon",
+                Severity::Warning,
+                Some(&good.endpoint),
+                "Renew the certificate.",
+            ),
+            finding("dns.note", Severity::Info, None, "Nothing to do."),
+        ];
+        Report {
+            target: TargetInfo {
+                input: "mail.test".to_owned(),
+                kind: "host",
+            },
+            duration: Duration::from_millis(1234),
+            observations: vec![refused, good, skipped],
+            findings,
+        }
+    }
+
+    fn render(report: &Report, color: bool) -> String {
+        let mut out = Vec::new();
+        write(report, &mut out, color).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn capability_changes_lists_gained_and_lost_keywords() {
+        let o = good_starttls();
+        let (added, removed) =
+            capability_changes(o.ehlo.as_ref().unwrap(), o.ehlo_tls.as_ref().unwrap());
+        assert_eq!(added, vec!["AUTH PLAIN LOGIN".to_owned()]);
+        assert_eq!(removed, vec!["STARTTLS".to_owned()]);
+    }
+
+    #[test]
+    fn capability_changes_treats_changed_params_as_swap() {
+        let before = ehlo(vec![keyword("SIZE", &["1000"]), keyword("8BITMIME", &[])]);
+        let after = ehlo(vec![keyword("size", &["2000"]), keyword("8bitmime", &[])]);
+        let (added, removed) = capability_changes(&before, &after);
+        assert_eq!(added, vec!["size 2000".to_owned()]);
+        assert_eq!(removed, vec!["SIZE 1000".to_owned()]);
+        let (added, removed) = capability_changes(&before, &before);
+        assert!(added.is_empty() && removed.is_empty());
+    }
+
+    #[test]
+    fn table_has_a_row_per_endpoint_and_the_heading() {
+        let text = render(&sample_report(), false);
+        assert!(
+            text.starts_with("Checked mail.test: 3 endpoints in 1.23 s\n"),
+            "{text}"
+        );
+        assert!(text.contains("192.0.2.1:587 (mail.test)"), "{text}");
+        assert!(text.contains("192.0.2.1:25 (mail.test)"), "{text}");
+        assert!(text.contains("[2001:db8::1]:465 (mail.test)"), "{text}");
+        assert!(text.contains("refused"));
+        assert!(text.contains("TLSv1.3"));
+        assert!(text.contains("42 ms"));
+        assert!(text.contains("expires in 120 days"), "{text}");
+    }
+
+    #[test]
+    fn details_show_banner_capabilities_and_certificate() {
+        let text = render(&sample_report(), false);
+        assert!(
+            text.contains("banner       220 mail.test ESMTP ready\n"),
+            "{text}"
+        );
+        assert!(text.contains("                   second line\n"), "{text}");
+        assert!(
+            text.contains("after TLS    + AUTH PLAIN LOGIN, - STARTTLS\n"),
+            "{text}"
+        );
+        assert!(text.contains("before TLS   PIPELINING, SIZE 35882577, STARTTLS\n"));
+        assert!(text.contains("STARTTLS     offered; reply 220 2.0.0 Ready to start TLS"));
+        assert!(text.contains("TLSv1.3, TLS_AES_256_GCM_SHA384, key exchange X25519"));
+        assert!(
+            text.contains("SAN mail.test, a.test, b.test, c.test (+2 more)"),
+            "{text}"
+        );
+        assert!(text.contains("valid until 2026-01-01T00:00:00Z (120 days left)"));
+        assert!(text.contains("name matches mail.test"));
+        assert!(text.contains("connect 1 ms, banner 2 ms, total 42 ms"));
+        assert!(text.contains("error        in phase connect: connection refused"));
+    }
+
+    #[test]
+    fn findings_show_marker_and_advice() {
+        let text = render(&sample_report(), false);
+        assert!(
+            text.contains("  ✗ port.refused: port.refused was seen.\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    → Open port 25 in the firewall.\n"),
+            "{text}"
+        );
+        assert!(text.contains("  ! cert.expiring_soon: cert.expiring_soon was seen.\n"));
+        assert!(text.contains("General\n  i dns.note: dns.note was seen.\n    → Nothing to do.\n"));
+    }
+
+    #[test]
+    fn skipped_endpoint_is_one_line() {
+        let text = render(&sample_report(), false);
+        let title = "mail.test [2001:db8::1]:465 (implicit TLS): skipped";
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines.iter().position(|l| l.starts_with(title)).unwrap();
+        assert_eq!(lines[at + 1], "", "{text}");
+        assert_eq!(
+            text.matches("2001:db8::1").count(),
+            2,
+            "table row and one line"
+        );
+    }
+
+    #[test]
+    fn summary_line_counts_and_judges() {
+        let text = render(&sample_report(), false);
+        assert!(
+            text.ends_with("1 error, 1 warning. Problems found: port.refused.\n"),
+            "{text}"
+        );
+
+        let healthy = Report {
+            target: TargetInfo {
+                input: "mail.test".to_owned(),
+                kind: "host",
+            },
+            duration: Duration::from_millis(5),
+            observations: vec![good_starttls()],
+            findings: Vec::new(),
+        };
+        assert_eq!(
+            summary_line(&healthy, false),
+            "0 errors, 0 warnings. All checked endpoints are healthy."
+        );
+    }
+
+    #[test]
+    fn no_escapes_without_color_and_some_with() {
+        let mut report = sample_report();
+        // A hostile banner must not reach the terminal as an escape sequence either.
+        if let Some(o) = report.observations.get_mut(1) {
+            o.banner = Some(reply(220, &["evil \x1b[31mred\x1b[0m \r done"]));
+        }
+        let plain = render(&report, false);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(plain.contains("evil \\u{1b}[31mred"), "{plain}");
+        let colored = render(&report, true);
+        assert!(colored.contains("\x1b["));
+    }
+
+    #[test]
+    fn lines_fit_in_100_columns() {
+        let mut report = sample_report();
+        report.findings.push(Finding {
+            id: "cert.untrusted",
+            severity: Severity::Error,
+            endpoint: Some(report.observations[1].endpoint.label()),
+            ip: Some(ip(1)),
+            message: "word ".repeat(60),
+            advice: "advice ".repeat(40),
+        });
+        for line in render(&report, false).lines() {
+            assert!(line.chars().count() <= WIDTH, "too wide: {line:?}");
+        }
+    }
+
+    #[test]
+    fn certificate_verdict_from_facts_and_findings() {
+        let mut o = good_starttls();
+        let mut report = Report {
+            target: TargetInfo {
+                input: "mail.test".to_owned(),
+                kind: "host",
+            },
+            duration: Duration::ZERO,
+            observations: Vec::new(),
+            findings: Vec::new(),
+        };
+        assert_eq!(certificate_verdict(&report, &o).0, "trusted");
+
+        let mut self_signed = leaf();
+        self_signed.self_issued = true;
+        let mut facts = tls(self_signed, false);
+        facts.verification.hostname_match = Some(false);
+        facts.verification.errors.push(VerifyError {
+            depth: 0,
+            code: 18,
+            message: "self-signed certificate".to_owned(),
+        });
+        o.tls = Some(facts);
+        assert_eq!(
+            certificate_verdict(&report, &o),
+            ("self-signed, name mismatch".to_owned(), Some(Tone::Red))
+        );
+
+        report.findings.push(finding(
+            "cert.expired",
+            Severity::Error,
+            Some(&o.endpoint),
+            "Renew.",
+        ));
+        assert_eq!(certificate_verdict(&report, &o).0, "expired");
+
+        o.tls = None;
+        assert_eq!(certificate_verdict(&report, &o).0, "-");
+    }
+
+    #[test]
+    fn odd_endpoints_helo_injection_wrong_mode() {
+        let mut helo_only = Observation::new(endpoint("mail.test", ip(2), 25, Security::Starttls));
+        let mut helo = ehlo(Vec::new());
+        helo.helo = true;
+        helo_only.ehlo = Some(helo);
+        helo_only.starttls = Some(StarttlsObservation {
+            offered: false,
+            reply: Some(reply(454, &["4.7.0 TLS not available"])),
+            injected: b"250 injected\r\n".to_vec(),
+        });
+        let mut implicit =
+            Observation::new(endpoint("mail.test", ip(3), 465, Security::ImplicitTls));
+        implicit.state = State::TlsError;
+        implicit.banner = Some(reply(220, &["plain greeting"]));
+        implicit.wrong_mode = Some(WrongMode::PlainOnTlsPort);
+        implicit.ehlo_tls = Some(ehlo(vec![keyword("AUTH", &["PLAIN"])]));
+        let mut ssh = Observation::new(endpoint("mail.test", ip(4), 587, Security::Starttls));
+        ssh.state = State::ProtocolError;
+        ssh.not_smtp = Some("an SSH server".to_owned());
+        let report = Report {
+            target: TargetInfo {
+                input: "mail.test".to_owned(),
+                kind: "host",
+            },
+            duration: Duration::from_millis(5),
+            observations: vec![helo_only, implicit, ssh],
+            findings: Vec::new(),
+        };
+        let text = render(&report, false);
+        assert!(
+            text.contains("EHLO         250 mail.test (Hello) [HELO fallback]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("before TLS   none (HELO only, EHLO was refused)"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "STARTTLS     not offered, tried anyway; reply 454 4.7.0 TLS not available; 14 bytes"
+        ));
+        assert!(text.contains("tls_error, wrong mode"), "{text}");
+        assert!(
+            text.contains("wrong mode   this port greets in plain text"),
+            "{text}"
+        );
+        assert!(text.contains("capabilities AUTH PLAIN"), "{text}");
+        assert!(text.contains("not SMTP     answered by an SSH server, not an SMTP server"));
+        assert!(text.ends_with("0 errors, 0 warnings. All checked endpoints are healthy.\n"));
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_keeps_long_words() {
+        assert_eq!(wrap("", 30), vec![String::new()]);
+        let long = "x".repeat(50);
+        let lines = wrap(&format!("aaa bbb {long} ccc"), 30);
+        assert_eq!(lines, vec!["aaa bbb".to_owned(), long, "ccc".to_owned()]);
+        let indented = wrap("    one two three", 24);
+        assert_eq!(indented, vec!["    one two three".to_owned()]);
+        let indented = wrap(&format!("  {}", "word ".repeat(10)), 22);
+        assert!(
+            indented
+                .iter()
+                .all(|l| l.starts_with("  w") && l.len() <= 22),
+            "{indented:?}"
+        );
+    }
+
+    #[test]
+    fn title_omits_host_when_it_is_the_address() {
+        let e = endpoint("192.0.2.1", ip(1), 25, Security::Plain);
+        assert_eq!(endpoint_title(&e), "[192.0.2.1]:25 (plain)");
+        let e = endpoint("mail.test", ip(1), 465, Security::ImplicitTls);
+        assert_eq!(
+            endpoint_title(&e),
+            "mail.test [192.0.2.1]:465 (implicit TLS)"
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! The dialogue per endpoint, as swaks shows it: `->`/`<-` sent and received in plain text,
+//! `~>`/`<~` inside TLS, `===` our notes, `***` our errors, each with the time since the
+//! endpoint's probe started. The findings follow each dialogue, so a transcript stands alone.
+//!
+//! Lines are printed verbatim except for control characters, which are escaped (see
+//! [`super::table`]): a transcript is for reading what the server said, not for replaying it.
+
+use std::io::{self, Write};
+
+use crate::model::{Direction, Observation, State, TranscriptLine};
+use crate::report::Report;
+
+use super::table::{Tone, clean, endpoint_title, paint, summary_line, write_finding};
+
+/// Writes the transcript of every endpoint, its findings, the general findings and the verdict;
+/// ANSI colour only when `color` is true.
+pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    for (i, observation) in report.observations.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        write_endpoint(report, observation, out, color)?;
+    }
+    let mut general = report.general_findings().peekable();
+    if general.peek().is_some() {
+        writeln!(out)?;
+        writeln!(out, "{}", paint("=== general", color, Tone::Bold))?;
+        for finding in general {
+            write_finding(out, finding, color, 0)?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", summary_line(report, color))
+}
+
+/// One endpoint: header, dialogue, findings; a skipped endpoint is one line.
+fn write_endpoint(
+    report: &Report,
+    observation: &Observation,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
+    let header = format!("=== {}", endpoint_title(&observation.endpoint));
+    if observation.state == State::Skipped {
+        let reason = observation.error.as_ref().map_or_else(
+            || "no route for this address family here".to_owned(),
+            |e| clean(&e.message).into_owned(),
+        );
+        let line = format!("{header}: skipped ({reason})");
+        return writeln!(out, "{}", paint(&line, color, Tone::Yellow));
+    }
+    writeln!(out, "{}", paint(&header, color, Tone::Bold))?;
+    if observation.transcript.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            paint("=== no dialogue recorded", color, Tone::Dim)
+        )?;
+    }
+    for line in &observation.transcript {
+        writeln!(out, "{}", format_line(line, color))?;
+    }
+    for finding in report.findings_for(&observation.endpoint) {
+        write_finding(out, finding, color, 0)?;
+    }
+    Ok(())
+}
+
+/// `[   12 ms] <- 220 mail.test ESMTP`.
+fn format_line(line: &TranscriptLine, color: bool) -> String {
+    let stamp = format!("[{:>5} ms]", line.at.as_millis());
+    let marker = marker(line.dir, line.tls);
+    let text = clean(&line.line);
+    let (marker, text) = match line.dir {
+        Direction::Error => (
+            paint(marker, color, Tone::Red),
+            paint(&text, color, Tone::Red),
+        ),
+        Direction::Info => (paint(marker, color, Tone::Cyan), text.into_owned()),
+        Direction::Send => (paint(marker, color, Tone::Green), text.into_owned()),
+        Direction::Recv => (paint(marker, color, Tone::Bold), text.into_owned()),
+    };
+    format!("{} {marker} {text}", paint(&stamp, color, Tone::Dim))
+}
+
+/// The swaks marker for who sent a line and whether it travelled inside TLS.
+fn marker(dir: Direction, tls: bool) -> &'static str {
+    match (dir, tls) {
+        (Direction::Send, false) => "->",
+        (Direction::Recv, false) => "<-",
+        (Direction::Send, true) => "~>",
+        (Direction::Recv, true) => "<~",
+        (Direction::Info, _) => "===",
+        (Direction::Error, _) => "***",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{Observation, Security};
+    use crate::report::TargetInfo;
+    use crate::report::table::tests::{endpoint, finding, ip};
+    use crate::verdict::Severity;
+
+    fn line(ms: u64, dir: Direction, tls: bool, text: &str) -> TranscriptLine {
+        TranscriptLine {
+            at: Duration::from_millis(ms),
+            dir,
+            tls,
+            line: text.to_owned(),
+        }
+    }
+
+    fn report() -> Report {
+        let mut good = Observation::new(endpoint("mail.test", ip(1), 587, Security::Starttls));
+        good.transcript = vec![
+            line(0, Direction::Info, false, "connected to 192.0.2.1:587"),
+            line(12, Direction::Recv, false, "220 mail.test ESMTP"),
+            line(13, Direction::Send, false, "EHLO client.test"),
+            line(
+                20,
+                Direction::Info,
+                false,
+                "TLS TLSv1.3 TLS_AES_256_GCM_SHA384",
+            ),
+            line(21, Direction::Send, true, "EHLO client.test"),
+            line(22, Direction::Recv, true, "250 mail.test"),
+            line(30, Direction::Error, true, "read timed out"),
+        ];
+        let mut skipped = Observation::new(endpoint(
+            "mail.test",
+            "2001:db8::1".parse().unwrap(),
+            25,
+            Security::Starttls,
+        ));
+        skipped.state = State::Skipped;
+        let findings = vec![
+            finding(
+                "starttls.missing",
+                Severity::Error,
+                Some(&good.endpoint),
+                "Enable STARTTLS.",
+            ),
+            finding("run.note", Severity::Info, None, "Nothing to do."),
+        ];
+        Report {
+            target: TargetInfo {
+                input: "mail.test".to_owned(),
+                kind: "host",
+            },
+            duration: Duration::from_millis(40),
+            observations: vec![good, skipped],
+            findings,
+        }
+    }
+
+    fn render(report: &Report, color: bool) -> String {
+        let mut out = Vec::new();
+        write(report, &mut out, color).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn markers_for_each_direction_and_layer() {
+        assert_eq!(marker(Direction::Send, false), "->");
+        assert_eq!(marker(Direction::Recv, false), "<-");
+        assert_eq!(marker(Direction::Send, true), "~>");
+        assert_eq!(marker(Direction::Recv, true), "<~");
+        assert_eq!(marker(Direction::Info, false), "===");
+        assert_eq!(marker(Direction::Info, true), "===");
+        assert_eq!(marker(Direction::Error, false), "***");
+        assert_eq!(marker(Direction::Error, true), "***");
+    }
+
+    #[test]
+    fn dialogue_lines_with_time_and_marker() {
+        let text = render(&report(), false);
+        let expected = "\
+=== mail.test [192.0.2.1]:587 (STARTTLS)
+[    0 ms] === connected to 192.0.2.1:587
+[   12 ms] <- 220 mail.test ESMTP
+[   13 ms] -> EHLO client.test
+[   20 ms] === TLS TLSv1.3 TLS_AES_256_GCM_SHA384
+[   21 ms] ~> EHLO client.test
+[   22 ms] <~ 250 mail.test
+[   30 ms] *** read timed out
+✗ starttls.missing: starttls.missing was seen.
+  → Enable STARTTLS.
+";
+        assert!(text.starts_with(expected), "{text}");
+    }
+
+    #[test]
+    fn skipped_endpoint_general_findings_and_summary() {
+        let text = render(&report(), false);
+        assert!(
+            text.contains(
+                "\n\n=== mail.test [2001:db8::1]:25 (STARTTLS): skipped \
+                 (no route for this address family here)\n\n=== general\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("i run.note: run.note was seen.\n  → Nothing to do.\n"));
+        assert!(text.ends_with("1 error, 0 warnings. Problems found: starttls.missing.\n"));
+    }
+
+    #[test]
+    fn colour_only_when_asked_and_server_escapes_neutralised() {
+        let mut report = report();
+        if let Some(o) = report.observations.first_mut() {
+            o.transcript
+                .push(line(31, Direction::Recv, false, "\x1b]0;pwned\x07"));
+        }
+        let plain = render(&report, false);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(plain.contains("<- \\u{1b}]0;pwned\\u{7}"), "{plain}");
+        assert!(render(&report, true).contains("\x1b["));
+    }
+
+    #[test]
+    fn empty_transcript_says_so() {
+        let mut report = report();
+        if let Some(o) = report.observations.first_mut() {
+            o.transcript.clear();
+        }
+        let text = render(&report, false);
+        assert!(
+            text.contains("(STARTTLS)\n=== no dialogue recorded\n"),
+            "{text}"
+        );
+    }
+}
