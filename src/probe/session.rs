@@ -326,7 +326,11 @@ impl Session<'_> {
     }
 
     /// Reads one whole reply within the step deadline and the read bounds.
-    async fn read_reply(&mut self, stream: &mut BoxStream, phase: Phase) -> Result<Reply, Stop> {
+    async fn read_reply<S: AsyncRead + Unpin + ?Sized>(
+        &mut self,
+        stream: &mut S,
+        phase: Phase,
+    ) -> Result<Reply, Stop> {
         let started = Instant::now();
         let deadline = self.step_deadline();
         let mut chunk = [0u8; 4096];
@@ -483,6 +487,11 @@ impl Session<'_> {
             Err(_) => Err(self.timeout_stop(phase, started.elapsed())),
             Ok(Err(error)) => {
                 let seen = tls_stream.get_ref().seen().to_vec();
+                if looks_like_reply(&seen) {
+                    return Err(self
+                        .plain_greeting(tls_stream.get_mut(), &seen, phase)
+                        .await);
+                }
                 Err(self.handshake_failure(&error, &seen, phase))
             }
             Ok(Ok(())) => {
@@ -496,26 +505,35 @@ impl Session<'_> {
         }
     }
 
+    /// The server answered our ClientHello with a plain-text greeting: read the rest of it
+    /// from the raw connection (OpenSSL read only a record header's worth) and say so.
+    async fn plain_greeting(
+        &mut self,
+        raw: &mut Recorder<BoxStream>,
+        seen: &[u8],
+        phase: Phase,
+    ) -> Stop {
+        self.obs.wrong_mode = Some(WrongMode::PlainOnTlsPort);
+        self.parser = ReplyParser::new(self.options.limits.reply);
+        self.parser.feed(seen);
+        self.received += seen.len();
+        match self.read_reply(raw, Phase::Banner).await {
+            Ok(banner) => self.obs.banner = Some(banner),
+            Err(stop) => self.note(Direction::Error, &stop.message),
+        }
+        Stop::new(
+            State::TlsError,
+            phase,
+            "the server greeted in plain text instead of starting TLS: this port wants STARTTLS (or plain SMTP), not implicit TLS",
+        )
+    }
+
     fn handshake_failure(
         &mut self,
         error: &openssl::ssl::Error,
         seen: &[u8],
         phase: Phase,
     ) -> Stop {
-        if looks_like_reply(seen) {
-            let mut parser = ReplyParser::new(self.options.limits.reply);
-            parser.feed(seen);
-            if let Ok(Some(parsed)) = parser.next_reply() {
-                self.record_reply(&parsed);
-                self.obs.banner = Some(parsed.reply);
-            }
-            self.obs.wrong_mode = Some(WrongMode::PlainOnTlsPort);
-            return Stop::new(
-                State::TlsError,
-                phase,
-                "the server greeted in plain text instead of starting TLS: this port wants STARTTLS (or plain SMTP), not implicit TLS",
-            );
-        }
         if !seen.is_empty() && seen.first() != Some(&0x16) && seen.first() != Some(&0x15) {
             let what = identify_service(seen);
             self.obs.not_smtp = Some(what.to_string());
