@@ -82,8 +82,18 @@ fn print(report: &Report, args: &CheckArgs) -> io::Result<()> {
 /// clap's message without its "error: " prefix and hints: one line.
 fn clap_message(e: &clap::Error) -> String {
     let rendered = e.to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments");
-    first.strip_prefix("error: ").unwrap_or(first).to_string()
+    // The message is the first paragraph; clap's usage and hints follow a blank line.
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let message = paragraph.join(" ");
+    match message.strip_prefix("error: ") {
+        Some(rest) => rest.to_string(),
+        None if message.is_empty() => "invalid arguments".to_string(),
+        None => message,
+    }
 }
 
 fn usage_failure(message: &str) -> ExitCode {

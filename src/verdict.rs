@@ -378,3 +378,350 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        CertFacts, Endpoint, PhaseError, StarttlsObservation, Verification, VerifyError,
+    };
+    use crate::smtp::{Ehlo, Keyword, Reply};
+
+    fn endpoint(port: u16, security: Security) -> Endpoint {
+        Endpoint {
+            host: "mail.test".into(),
+            ip: "192.0.2.1".parse().unwrap(),
+            port,
+            security,
+        }
+    }
+
+    fn ehlo(keywords: &[&str]) -> Ehlo {
+        Ehlo {
+            code: 250,
+            domain: "mail.test".into(),
+            greeting: String::new(),
+            keywords: keywords
+                .iter()
+                .map(|k| {
+                    let mut words = k.split_whitespace();
+                    Keyword {
+                        name: words.next().unwrap_or_default().to_string(),
+                        params: words.map(str::to_string).collect(),
+                    }
+                })
+                .collect(),
+            lines: Vec::new(),
+            helo: false,
+        }
+    }
+
+    fn reply(code: u16, text: &str) -> Reply {
+        Reply {
+            code,
+            enhanced: None,
+            lines: vec![text.to_string()],
+        }
+    }
+
+    fn cert(days_left: i64) -> CertFacts {
+        CertFacts {
+            subject: "CN=mail.test".into(),
+            issuer: "CN=Test CA".into(),
+            san: vec!["mail.test".into()],
+            not_before: "2026-01-01T00:00:00Z".into(),
+            not_after: "2027-01-01T00:00:00Z".into(),
+            days_left,
+            not_yet_valid_secs: -86400,
+            key: "EC P-256".into(),
+            signature_algorithm: "ecdsa-with-SHA256".into(),
+            serial: "01".into(),
+            sha256: "00".into(),
+            self_issued: false,
+            is_ca: false,
+        }
+    }
+
+    fn tls(version: &str, days_left: i64, errors: &[i32], name_match: Option<bool>) -> TlsFacts {
+        let errors: Vec<VerifyError> = errors
+            .iter()
+            .map(|&code| VerifyError {
+                depth: 0,
+                code,
+                message: format!("error {code}"),
+            })
+            .collect();
+        let trusted = errors.iter().all(|e| matches!(e.code, 9 | 10 | 62..=64));
+        TlsFacts {
+            version: version.into(),
+            cipher: "TLS_AES_128_GCM_SHA256".into(),
+            key_exchange: Some("X25519".into()),
+            chain: vec![cert(days_left)],
+            verification: Verification {
+                trusted,
+                hostname_match: name_match,
+                checked_name: name_match.map(|_| "mail.test".to_string()),
+                errors,
+            },
+        }
+    }
+
+    /// A healthy STARTTLS submission endpoint.
+    fn healthy(port: u16) -> Observation {
+        let mut o = Observation::new(endpoint(port, Security::Starttls));
+        o.banner = Some(reply(220, "mail.test ESMTP"));
+        o.ehlo = Some(ehlo(&["PIPELINING", "SIZE 10240000", "STARTTLS"]));
+        o.starttls = Some(StarttlsObservation {
+            offered: true,
+            reply: Some(reply(220, "2.0.0 Ready to start TLS")),
+            injected: Vec::new(),
+        });
+        o.tls = Some(tls("TLSv1.3", 200, &[], Some(true)));
+        o.ehlo_tls = Some(ehlo(&["PIPELINING", "AUTH PLAIN LOGIN"]));
+        o
+    }
+
+    fn failed(state: State, phase: Phase) -> Observation {
+        let mut o = Observation::new(endpoint(587, Security::Starttls));
+        o.state = state;
+        o.error = Some(PhaseError {
+            phase,
+            message: "details".into(),
+        });
+        o
+    }
+
+    fn ids(o: &Observation) -> Vec<(&'static str, Severity)> {
+        judge_endpoint(o)
+            .into_iter()
+            .map(|f| (f.id, f.severity))
+            .collect()
+    }
+
+    #[test]
+    fn healthy_endpoints_have_no_findings() {
+        assert_eq!(ids(&healthy(587)), vec![]);
+        assert_eq!(ids(&healthy(25)), vec![]);
+        let mut implicit = Observation::new(endpoint(465, Security::ImplicitTls));
+        implicit.banner = Some(reply(220, "mail.test ESMTP"));
+        implicit.tls = Some(tls("TLSv1.2", 90, &[], Some(true)));
+        implicit.ehlo_tls = Some(ehlo(&["AUTH PLAIN"]));
+        assert_eq!(ids(&implicit), vec![]);
+    }
+
+    #[test]
+    fn connection_states() {
+        use Severity::*;
+        let cases = [
+            (State::Refused, Phase::Connect, "port.refused", Error),
+            (State::Timeout, Phase::Connect, "port.timeout", Error),
+            (
+                State::Unreachable,
+                Phase::Connect,
+                "port.unreachable",
+                Error,
+            ),
+            (State::Skipped, Phase::Connect, "port.skipped", Info),
+            (State::Timeout, Phase::Banner, "smtp.no_banner", Error),
+            (State::Timeout, Phase::Ehlo, "smtp.timeout", Error),
+            (State::Closed, Phase::Ehlo, "smtp.closed", Error),
+            (
+                State::ProtocolError,
+                Phase::Ehlo,
+                "smtp.protocol_error",
+                Error,
+            ),
+            (
+                State::Rejected,
+                Phase::Banner,
+                "smtp.greeting_refused",
+                Error,
+            ),
+            (State::Rejected, Phase::Ehlo, "smtp.ehlo_refused", Error),
+            (State::TlsError, Phase::Tls, "tls.handshake_failed", Error),
+        ];
+        for (state, phase, id, severity) in cases {
+            assert_eq!(
+                ids(&failed(state, phase)),
+                vec![(id, severity)],
+                "{state} {phase}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_mode_and_not_smtp_explain_the_failure_alone() {
+        let mut o = failed(State::Timeout, Phase::Banner);
+        o.wrong_mode = Some(WrongMode::ImplicitTlsOnStarttlsPort);
+        o.tls = Some(tls("TLSv1.3", 200, &[], Some(true)));
+        assert_eq!(ids(&o), vec![("tls.wrong_mode", Severity::Error)]);
+        let f = judge_endpoint(&o);
+        assert!(f[0].message.contains("implicit TLS"), "{}", f[0].message);
+
+        let mut o = failed(State::TlsError, Phase::Tls);
+        o.endpoint.security = Security::ImplicitTls;
+        o.wrong_mode = Some(WrongMode::PlainOnTlsPort);
+        let f = judge_endpoint(&o);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].advice.contains("STARTTLS"), "{}", f[0].advice);
+
+        let mut o = failed(State::ProtocolError, Phase::Banner);
+        o.not_smtp = Some("an SSH server".into());
+        let f = judge_endpoint(&o);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].id, "smtp.not_smtp");
+        assert!(f[0].message.contains("an SSH server"));
+    }
+
+    #[test]
+    fn starttls_rules() {
+        let mut o = healthy(587);
+        o.ehlo = Some(ehlo(&["PIPELINING"]));
+        o.starttls = Some(StarttlsObservation {
+            offered: false,
+            reply: None,
+            injected: Vec::new(),
+        });
+        o.tls = None;
+        o.ehlo_tls = None;
+        assert_eq!(ids(&o), vec![("starttls.missing", Severity::Error)]);
+        o.endpoint.port = 25;
+        assert_eq!(ids(&o), vec![("starttls.missing", Severity::Warning)]);
+        // Plain mode was asked for: no complaint.
+        o.endpoint.security = Security::Plain;
+        assert_eq!(ids(&o), vec![]);
+
+        let mut o = healthy(587);
+        o.starttls = Some(StarttlsObservation {
+            offered: true,
+            reply: Some(reply(454, "4.7.0 TLS not available")),
+            injected: Vec::new(),
+        });
+        o.tls = None;
+        o.ehlo_tls = None;
+        assert_eq!(ids(&o), vec![("starttls.refused", Severity::Error)]);
+
+        let mut o = healthy(587);
+        if let Some(s) = o.starttls.as_mut() {
+            s.injected = b"250 injected\r\n".to_vec();
+        }
+        assert_eq!(ids(&o), vec![("starttls.injection", Severity::Error)]);
+    }
+
+    #[test]
+    fn helo_only_and_auth_in_clear() {
+        let mut o = healthy(587);
+        let mut helo = ehlo(&[]);
+        helo.helo = true;
+        o.ehlo = Some(helo);
+        o.starttls = Some(StarttlsObservation {
+            offered: false,
+            reply: None,
+            injected: Vec::new(),
+        });
+        o.tls = None;
+        o.ehlo_tls = None;
+        assert_eq!(
+            ids(&o),
+            vec![
+                ("smtp.helo_only", Severity::Warning),
+                ("starttls.missing", Severity::Error)
+            ]
+        );
+
+        let mut o = healthy(587);
+        o.ehlo = Some(ehlo(&["AUTH LOGIN PLAIN", "STARTTLS"]));
+        assert_eq!(ids(&o), vec![("auth.before_tls", Severity::Warning)]);
+        // Port 25 is server to server: AUTH there is not a submission concern.
+        o.endpoint.port = 25;
+        assert_eq!(ids(&o), vec![]);
+    }
+
+    #[test]
+    fn tls_and_certificate_rules() {
+        use Severity::*;
+        type Case<'a> = (
+            &'a str,
+            i64,
+            &'a [i32],
+            Option<bool>,
+            &'a [(&'a str, Severity)],
+        );
+        let cases: [Case<'_>; 9] = [
+            (
+                "TLSv1",
+                200,
+                &[],
+                Some(true),
+                &[("tls.legacy_version", Error)],
+            ),
+            (
+                "TLSv1.1",
+                200,
+                &[],
+                Some(true),
+                &[("tls.legacy_version", Error)],
+            ),
+            (
+                "TLSv1.3",
+                200,
+                &[18],
+                Some(true),
+                &[("cert.self_signed", Error)],
+            ),
+            (
+                "TLSv1.3",
+                200,
+                &[20, 21],
+                Some(true),
+                &[("cert.untrusted", Error)],
+            ),
+            ("TLSv1.3", -3, &[10], Some(true), &[("cert.expired", Error)]),
+            (
+                "TLSv1.3",
+                200,
+                &[9],
+                Some(true),
+                &[("cert.not_yet_valid", Error)],
+            ),
+            (
+                "TLSv1.3",
+                20,
+                &[],
+                Some(true),
+                &[("cert.expiring_soon", Warning)],
+            ),
+            (
+                "TLSv1.3",
+                200,
+                &[62],
+                Some(false),
+                &[("cert.name_mismatch", Error)],
+            ),
+            (
+                "TLSv1.3",
+                200,
+                &[],
+                None,
+                &[("cert.name_not_checked", Info)],
+            ),
+        ];
+        for (version, days, errors, name_match, expected) in cases {
+            let mut o = healthy(587);
+            o.tls = Some(tls(version, days, errors, name_match));
+            assert_eq!(ids(&o), expected.to_vec(), "{version} {days} {errors:?}");
+        }
+        // 21 days left is not "soon".
+        let mut o = healthy(587);
+        o.tls = Some(tls("TLSv1.3", EXPIRY_WARNING_DAYS, &[], Some(true)));
+        assert_eq!(ids(&o), vec![]);
+    }
+
+    #[test]
+    fn findings_name_their_endpoint() {
+        let f = judge(&[failed(State::Refused, Phase::Connect)]);
+        assert_eq!(f[0].endpoint.as_deref(), Some("mail.test:587"));
+        assert_eq!(f[0].ip, Some("192.0.2.1".parse().unwrap()));
+        assert!(!f[0].advice.is_empty());
+    }
+}

@@ -39,9 +39,11 @@ const VERIFY_ERRORS_SHOWN: usize = 3;
 /// Writes the human report for `report`; ANSI colour only when `color` is true.
 pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
     writeln!(out, "{}", paint(&heading(report), color, Tone::Bold))?;
-    writeln!(out)?;
-    for line in summary_table(report, color).lines() {
-        writeln!(out, "{}", line.trim_end())?;
+    if !report.observations.is_empty() {
+        writeln!(out)?;
+        for line in summary_table(report, color).lines() {
+            writeln!(out, "{}", line.trim_end())?;
+        }
     }
     for observation in &report.observations {
         writeln!(out)?;

@@ -1,4 +1,6 @@
 //! The one integration-test binary: scenario tests against an in-process SMTP test server,
 //! and (ignored by default) interop tests against a real MTA.
 
+mod check;
+mod interop;
 mod support;

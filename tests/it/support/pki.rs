@@ -56,7 +56,11 @@ impl TestCa {
         params.not_before = now - Duration::days(30);
         params.not_after = now + Duration::days(3650);
         let cert = params.self_signed(&key).expect("self-sign CA");
-        TestCa { cert_pem: cert.pem(), params, key }
+        TestCa {
+            cert_pem: cert.pem(),
+            params,
+            key,
+        }
     }
 
     /// A leaf for these DNS names (first one is also the CN), signed by this CA.
@@ -65,7 +69,11 @@ impl TestCa {
         let params = leaf_params(names, validity);
         let issuer = Issuer::from_params(&self.params, &self.key);
         let cert = params.signed_by(&key, &issuer).expect("sign leaf");
-        Leaf { cert_pem: cert.pem(), chain_pem: cert.pem(), key_pem: key.serialize_pem() }
+        Leaf {
+            cert_pem: cert.pem(),
+            chain_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
     }
 
     /// Writes the CA certificate to a file in `dir` and returns its path (for `--ca-file`).
@@ -81,7 +89,11 @@ pub fn self_signed(names: &[&str]) -> Leaf {
     let key = KeyPair::generate().expect("generate key");
     let params = leaf_params(names, Validity::Good);
     let cert = params.self_signed(&key).expect("self-sign");
-    Leaf { cert_pem: cert.pem(), chain_pem: cert.pem(), key_pem: key.serialize_pem() }
+    Leaf {
+        cert_pem: cert.pem(),
+        chain_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
 }
 
 fn leaf_params(names: &[&str], validity: Validity) -> CertificateParams {
