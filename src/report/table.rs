@@ -521,7 +521,10 @@ fn timings_summary(timings: &Timings) -> String {
     ];
     phases
         .iter()
-        .filter_map(|(name, time)| time.map(|t| format!("{name} {}", format_ms(t))))
+        // No-break spaces keep "connect 12 ms" together when the line wraps.
+        .filter_map(|(name, time)| {
+            time.map(|t| format!("{name}\u{a0}{}", format_ms(t).replace(' ', "\u{a0}")))
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -667,13 +670,12 @@ pub(super) fn summary_line(report: &Report, color: bool) -> String {
 pub(super) fn endpoint_title(endpoint: &Endpoint) -> String {
     let mode = mode_name(endpoint.security);
     if host_is_address(endpoint) {
-        format!("[{}]:{} ({mode})", endpoint.ip, endpoint.port)
+        format!("{} ({mode})", endpoint.address_label())
     } else {
         format!(
-            "{} [{}]:{} ({mode})",
+            "{} {} ({mode})",
             clean(&endpoint.host),
-            endpoint.ip,
-            endpoint.port
+            endpoint.address_label()
         )
     }
 }
@@ -1060,7 +1062,10 @@ pub(super) mod tests {
         );
         assert!(text.contains("valid until 2026-01-01T00:00:00Z (120 days left)"));
         assert!(text.contains("name matches mail.test"));
-        assert!(text.contains("connect 1 ms, banner 2 ms, total 42 ms"));
+        assert!(
+            text.contains("connect\u{a0}1\u{a0}ms, banner\u{a0}2\u{a0}ms, total\u{a0}42\u{a0}ms"),
+            "{text}"
+        );
         assert!(text.contains("error        in phase connect: connection refused"));
     }
 
@@ -1258,11 +1263,8 @@ pub(super) mod tests {
     #[test]
     fn title_omits_host_when_it_is_the_address() {
         let e = endpoint("192.0.2.1", ip(1), 25, Security::Plain);
-        assert_eq!(endpoint_title(&e), "[192.0.2.1]:25 (plain)");
+        assert_eq!(endpoint_title(&e), "192.0.2.1:25 (plain)");
         let e = endpoint("mail.test", ip(1), 465, Security::ImplicitTls);
-        assert_eq!(
-            endpoint_title(&e),
-            "mail.test [192.0.2.1]:465 (implicit TLS)"
-        );
+        assert_eq!(endpoint_title(&e), "mail.test 192.0.2.1:465 (implicit TLS)");
     }
 }

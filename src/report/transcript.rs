@@ -179,7 +179,7 @@ mod tests {
     fn dialogue_lines_with_time_and_marker() {
         let text = render(&report(), false);
         let expected = "\
-=== mail.test [192.0.2.1]:587 (STARTTLS)
+=== mail.test 192.0.2.1:587 (STARTTLS)
 [    0 ms] === connected to 192.0.2.1:587
 [   12 ms] <- 220 mail.test ESMTP
 [   13 ms] -> EHLO client.test

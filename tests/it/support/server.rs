@@ -297,11 +297,16 @@ pub struct TestServer {
 impl TestServer {
     /// Binds 127.0.0.1 on a free port and serves `scenario` on every connection until dropped.
     pub fn start(scenario: Scenario) -> TestServer {
+        let listener = StdListener::bind("127.0.0.1:0").expect("bind test server");
+        TestServer::serve_on(scenario, listener)
+    }
+
+    /// Serves `scenario` on a listener bound by the caller (a fixed port, say).
+    pub fn serve_on(scenario: Scenario, listener: StdListener) -> TestServer {
         let acceptor = scenario
             .identity
             .as_ref()
             .map(|leaf| build_acceptor(leaf, &scenario));
-        let listener = StdListener::bind("127.0.0.1:0").expect("bind test server");
         listener
             .set_nonblocking(true)
             .expect("non-blocking listener");
