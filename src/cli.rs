@@ -109,6 +109,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
     pub resolver: Vec<SocketAddr>,
 
+    /// Use this address for NAME instead of asking DNS (like curl --resolve); repeatable, e.g.
+    /// --resolve smtp.example.com:192.0.2.10 to test a new server before DNS points at it
+    #[arg(long, value_name = "NAME:ADDR", value_parser = parse_pin)]
+    pub resolve: Vec<(String, IpAddr)>,
+
     /// Print one JSON document (schema in README) instead of the table
     #[arg(long)]
     pub json: bool,
@@ -133,6 +138,8 @@ pub struct CheckPlan {
     pub family: Family,
     /// DNS servers (empty: the system's).
     pub resolvers: Vec<SocketAddr>,
+    /// Addresses pinned by `--resolve`, used instead of DNS for those names.
+    pub pins: Vec<(String, IpAddr)>,
     /// Extra trust anchors.
     pub ca_file: Option<PathBuf>,
     /// Probe settings.
@@ -217,6 +224,7 @@ impl CheckArgs {
             ports,
             family,
             resolvers: self.resolver.clone(),
+            pins: self.resolve.clone(),
             ca_file: self.ca_file.clone(),
             options,
         })
@@ -254,6 +262,20 @@ pub async fn run_check(plan: &CheckPlan) -> Result<Report, UsageError> {
     let mut findings = Vec::new();
     let (host, ips) = match &plan.target.host {
         Host::Ip(ip) => (ip.to_string(), vec![*ip]),
+        Host::Name(name) if plan.pins.iter().any(|(n, _)| n == name) => {
+            let ips: Vec<IpAddr> = plan
+                .pins
+                .iter()
+                .filter(|(n, ip)| n == name && plan.family.admits(*ip))
+                .map(|(_, ip)| *ip)
+                .collect();
+            if ips.is_empty() {
+                return Err(UsageError::Other(format!(
+                    "--resolve gives {name} no address of the chosen family (-4/-6)"
+                )));
+            }
+            (name.clone(), ips)
+        }
         Host::Name(name) => {
             let resolver = Resolver::new(&plan.resolvers, plan.options.step_timeout)
                 .map_err(|e| UsageError::Other(e.to_string()))?;
@@ -399,6 +421,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// `NAME:ADDR` for `--resolve`; ADDR may be IPv6 (`mail.test:::1`) or bracketed.
+pub fn parse_pin(text: &str) -> Result<(String, IpAddr), String> {
+    let bad = || format!("{text:?} is not NAME:ADDR, e.g. smtp.example.com:192.0.2.10");
+    let (name, addr) = text.split_once(':').ok_or_else(bad)?;
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if !target::is_host_name(&name) {
+        return Err(bad());
+    }
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let ip = addr.parse::<IpAddr>().map_err(|_| bad())?;
+    Ok((name, ip))
+}
+
 /// `IP` or `IP:PORT` or `[IPv6]:PORT`; port 53 by default.
 pub fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
     if let Ok(ip) = text.parse::<IpAddr>() {
@@ -442,6 +477,21 @@ mod tests {
             Ok("[::1]:5353".parse().unwrap())
         );
         assert!(parse_resolver("dns.example").is_err());
+        assert_eq!(
+            parse_pin("Mail.Test.:127.0.0.1"),
+            Ok(("mail.test".to_string(), "127.0.0.1".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_pin("mail.test:::1"),
+            Ok(("mail.test".to_string(), "::1".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_pin("mail.test:[::1]"),
+            Ok(("mail.test".to_string(), "::1".parse().unwrap()))
+        );
+        assert!(parse_pin("mail.test").is_err());
+        assert!(parse_pin("mail.test:nope").is_err());
+        assert!(parse_pin("bad name:127.0.0.1").is_err());
     }
 
     fn plan(args: &[&str]) -> Result<CheckPlan, UsageError> {

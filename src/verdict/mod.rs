@@ -67,7 +67,21 @@ fn is_submission_port(port: u16) -> bool {
 
 /// All findings for a run's observations, endpoint by endpoint, in order.
 pub fn judge(observations: &[Observation]) -> Vec<Finding> {
-    observations.iter().flat_map(judge_endpoint).collect()
+    let mut findings: Vec<Finding> = observations.iter().flat_map(judge_endpoint).collect();
+    // Skipped endpoints are not the server's fault; but a run that could probe nothing has
+    // checked nothing, and must not pass as healthy.
+    if !observations.is_empty() && observations.iter().all(|o| o.state == State::Skipped) {
+        findings.push(Finding {
+            id: "network.no_route",
+            severity: Severity::Error,
+            endpoint: None,
+            ip: None,
+            message: "Nothing was probed: this machine has no route to any address of the target."
+                .to_string(),
+            advice: "Check this machine's network connection (is it online, does it have IPv6 if the target is IPv6-only?).".to_string(),
+        });
+    }
+    findings
 }
 
 /// Findings for one endpoint.
@@ -715,6 +729,29 @@ mod tests {
         let mut o = healthy(587);
         o.tls = Some(tls("TLSv1.3", EXPIRY_WARNING_DAYS, &[], Some(true)));
         assert_eq!(ids(&o), vec![]);
+    }
+
+    #[test]
+    fn a_run_of_only_skipped_endpoints_is_an_error() {
+        let skipped = failed(State::Skipped, Phase::Connect);
+        let ids: Vec<_> = judge(&[skipped.clone(), skipped.clone()])
+            .into_iter()
+            .map(|f| (f.id, f.severity))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("port.skipped", Severity::Info),
+                ("port.skipped", Severity::Info),
+                ("network.no_route", Severity::Error)
+            ]
+        );
+        // One endpoint probed: the skipped one stays information.
+        let ids: Vec<_> = judge(&[skipped, healthy(587)])
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(ids, vec!["port.skipped"]);
     }
 
     #[test]

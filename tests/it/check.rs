@@ -843,3 +843,103 @@ fn probe_never_sends_mail_rcpt_data_auth() {
         .any(|l| l.tls && l.line.to_ascii_uppercase().starts_with("EHLO "));
     assert!(tls_ehlo, "EHLO repeated inside TLS: {session:#?}");
 }
+
+/// `--resolve NAME:ADDR` pins a name to the test server: the name is the one the certificate is
+/// checked against (no `--servername`), and the endpoint's host is the name typed.
+#[test]
+fn resolve_pins_a_name_and_checks_the_certificate_against_it() {
+    let pki = Pki::new();
+    let server = TestServer::start(Scenario::new().identity(pki.good()));
+    let target = format!("{NAME}:{}", server.port());
+    let pin = format!("{NAME}:127.0.0.1");
+    let ca = pki.ca_file.display().to_string();
+    let (code, doc, _) = run_check(&[
+        "check",
+        &target,
+        "--resolve",
+        &pin,
+        "--ca-file",
+        &ca,
+        "--timeout",
+        "2s",
+        "--json",
+    ]);
+    assert_exit(code, 0, &doc);
+    assert_eq!(doc["target"]["kind"], "host");
+    let e = endpoint(&doc);
+    assert_eq!(e["host"], NAME);
+    assert_eq!(e["ip"], "127.0.0.1");
+    assert_eq!(e["tls"]["verification"]["checked_name"], NAME);
+    assert_eq!(e["tls"]["verification"]["hostname_match"], true);
+    assert_no_finding(&doc, "cert.name_not_checked");
+
+    // The same pin with another name in the certificate's place: a mismatch.
+    let other = format!("other.test:{}", server.port());
+    let pin = "other.test:127.0.0.1";
+    let (code, doc, _) = run_check(&[
+        "check",
+        &other,
+        "--resolve",
+        pin,
+        "--ca-file",
+        &ca,
+        "--timeout",
+        "2s",
+        "--json",
+    ]);
+    assert_exit(code, 1, &doc);
+    assert_finding(&doc, "cert.name_mismatch");
+}
+
+/// `--max-time` bounds the whole run even when each step's timeout is longer: the endpoint is
+/// reported as a timeout that names the run's limit.
+#[test]
+fn max_time_bounds_the_run() {
+    let pki = Pki::new();
+    let server = TestServer::start(Scenario::new().identity(pki.good()).silent());
+    let (code, doc) = check_timeout(&pki, server.port(), "20s", &["--max-time", "700ms"]);
+    assert_exit(code, 1, &doc);
+    let e = endpoint(&doc);
+    assert_eq!(e["state"], "timeout");
+    assert_eq!(e["error"]["phase"], "banner");
+    let message = e["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("--max-time"), "{message}");
+    // The engine's own clock, not the test's: the run stopped at the limit, not after 20 s.
+    let total = e["timings_ms"]["total"].as_u64().unwrap_or(u64::MAX);
+    assert!(total < 10_000, "total {total} ms");
+}
+
+/// In a network namespace with only loopback, addresses outside it have no route: such
+/// endpoints are `skipped` (info), not failures of the server. Needs root (`unshare -n`).
+#[test]
+#[ignore = "needs root for unshare -n; run by .ci/run"]
+fn no_route_is_skipped_not_failed() {
+    let bin = env!("CARGO_BIN_EXE_smtp-doctor");
+    // TEST-NET-1 and the IPv6 documentation prefix: never routed, and the namespace has no
+    // interface but loopback, so nothing can leave it.
+    let script = format!(
+        "ip link set lo up && {bin} check 192.0.2.1 -p 25 --json --connect-timeout 1s; \
+         echo '--'; {bin} check 2001:db8::1 -p 587 --json --connect-timeout 1s"
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .output()
+        .expect("run unshare");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (v4, v6) = stdout.split_once("--\n").unwrap_or_else(|| {
+        panic!(
+            "two documents expected: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    for text in [v4, v6] {
+        let doc: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let e = endpoint(&doc);
+        assert_eq!(e["state"], "skipped", "{doc:#}");
+        assert_finding(&doc, "port.skipped");
+        assert_eq!(finding(&doc, "port.skipped").unwrap()["severity"], "info");
+        // Nothing at all was probed: that is an error of the run, not of the server.
+        assert_finding(&doc, "network.no_route");
+        assert_eq!(doc["summary"]["errors"], 1, "{doc:#}");
+    }
+}
