@@ -66,6 +66,16 @@ impl Endpoint {
         }
     }
 
+    /// How findings name the endpoint: `host:port (ip)`, or `ip:port` when the host typed was
+    /// the address itself.
+    pub fn describe(&self) -> String {
+        if self.host.parse::<IpAddr>().ok() == Some(self.ip) {
+            self.address_label()
+        } else {
+            format!("{} ({})", self.label(), self.ip)
+        }
+    }
+
     /// `ip:port` with brackets for IPv6.
     pub fn address_label(&self) -> String {
         match self.ip {

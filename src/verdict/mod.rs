@@ -120,7 +120,7 @@ impl Findings<'_> {
 /// How far the connection got: refused, silent, unreachable, not SMTP, wrong TLS mode.
 fn connection(out: &mut Findings<'_>) {
     let obs = out.obs;
-    let addr = obs.endpoint.address_label();
+    let addr = obs.endpoint.describe();
     let port = obs.endpoint.port;
     let error = obs.error.as_ref();
     let phase = error.map(|e| e.phase);
@@ -227,7 +227,7 @@ fn connection(out: &mut Findings<'_>) {
 /// What the dialogue showed: HELO only, STARTTLS missing or refused, injection, AUTH in clear.
 fn dialogue(out: &mut Findings<'_>) {
     let obs = out.obs;
-    let addr = obs.endpoint.address_label();
+    let addr = obs.endpoint.describe();
     let port = obs.endpoint.port;
     if obs.wrong_mode.is_some() {
         return;
@@ -300,7 +300,7 @@ fn tls_version(out: &mut Findings<'_>, tls: &TlsFacts) {
         tls.version.as_str(),
         "TLSv1" | "TLSv1.1" | "SSLv3" | "SSLv2"
     ) {
-        let addr = out.obs.endpoint.address_label();
+        let addr = out.obs.endpoint.describe();
         out.add(
             "tls.legacy_version",
             Severity::Error,
@@ -311,7 +311,7 @@ fn tls_version(out: &mut Findings<'_>, tls: &TlsFacts) {
 }
 
 fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
-    let addr = out.obs.endpoint.address_label();
+    let addr = out.obs.endpoint.describe();
     let v = &tls.verification;
     let Some(leaf) = tls.chain.first() else {
         out.add(
@@ -759,6 +759,19 @@ mod tests {
         let f = judge(&[failed(State::Refused, Phase::Connect)]);
         assert_eq!(f[0].endpoint.as_deref(), Some("mail.test:587"));
         assert_eq!(f[0].ip, Some("192.0.2.1".parse().unwrap()));
+        assert!(
+            f[0].message.contains("mail.test:587 (192.0.2.1)"),
+            "{}",
+            f[0].message
+        );
+        let mut by_address = failed(State::Refused, Phase::Connect);
+        by_address.endpoint.host = "192.0.2.1".into();
+        let f = judge(&[by_address]);
+        assert!(
+            f[0].message.contains("to 192.0.2.1:587 was"),
+            "{}",
+            f[0].message
+        );
         assert!(!f[0].advice.is_empty());
     }
 }
