@@ -4,3 +4,4 @@
 mod check;
 mod interop;
 mod support;
+mod docs;
