@@ -41,7 +41,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return usage_failure(&format!("cannot start the async runtime: {e}")),
     };
-    let report = match runtime.block_on(smtp_doctor::cli::run_check(&plan)) {
+    let report = match runtime.block_on(smtp_doctor::check::run(&plan)) {
         Ok(report) => report,
         Err(e) => return usage_failure(&e.to_string()),
     };
