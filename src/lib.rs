@@ -5,6 +5,7 @@
 //! never import the CLI or the renderers.
 
 pub mod cert;
+pub mod check;
 pub mod cli;
 pub mod dns;
 pub mod model;
