@@ -2,6 +2,6 @@
 //! and (ignored by default) interop tests against a real MTA.
 
 mod check;
+mod docs;
 mod interop;
 mod support;
-mod docs;
