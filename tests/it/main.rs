@@ -2,6 +2,7 @@
 //! and (ignored by default) interop tests against a real MTA.
 
 mod check;
+mod dns;
 mod docs;
 mod interop;
 mod support;

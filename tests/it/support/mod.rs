@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: the test PKI, the scriptable SMTP server, and
 //! running the `smtp-doctor` binary with a deadline.
 
+pub mod dns;
 pub mod mta;
 pub mod pki;
 pub mod server;
