@@ -11,6 +11,7 @@ pub mod dns;
 pub mod model;
 pub mod probe;
 pub mod report;
+pub mod secret;
 pub mod smtp;
 pub mod target;
 pub mod tls;

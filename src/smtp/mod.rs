@@ -2,7 +2,9 @@
 //! No sockets and no tokio here; the probe feeds bytes in and takes replies out.
 
 mod ehlo;
+pub mod message;
 mod reply;
+pub mod sasl;
 
 pub use ehlo::{Ehlo, Keyword};
 pub use reply::{EnhancedCode, ParsedReply, Reply, ReplyError, ReplyLimits, ReplyParser};

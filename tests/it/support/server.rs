@@ -1,6 +1,7 @@
 //! A scriptable in-process SMTP server for scenario tests: a [`Scenario`] says how it behaves
-//! (greeting, EHLO, STARTTLS, TLS identity and versions, hostile replies), [`TestServer`] serves
-//! it on 127.0.0.1 in a runtime of its own and records what each client sent.
+//! (greeting, EHLO, STARTTLS, TLS identity and versions, hostile replies, AUTH with known
+//! credentials, mail acceptance), [`TestServer`] serves it on 127.0.0.1 in a runtime of its
+//! own and records what each client sent.
 //!
 //! The server is bounded everywhere so that no test can hang on it: every read and write has a
 //! deadline, each connection has a lifetime cap, and dropping the [`TestServer`] aborts all of
@@ -22,14 +23,45 @@ use tokio_openssl::SslStream;
 
 use super::pki::Leaf;
 
+pub mod auth;
+mod mail;
+
+pub use auth::{Auth, AuthAttempt};
+pub use mail::{Mail, Received};
+
 /// How long the server waits for one client line before giving up on the connection.
 const READ_IDLE: Duration = Duration::from_secs(10);
 /// How long one write may block (a client that stopped reading) before the server gives up.
 const WRITE_DEADLINE: Duration = Duration::from_secs(5);
 /// Upper bound on the life of one connection.
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
-/// Longest client line the server accepts (RFC 5321 says 512 for commands; be lenient).
-const MAX_LINE: usize = 4096;
+/// Longest client line the server accepts (RFC 5321 says 512 for commands; be lenient: an
+/// `AUTH XOAUTH2` line with a large token runs to several kilobytes, RFC 4954 allows 12288).
+const MAX_LINE: usize = 16 * 1024;
+
+/// A reply the server is told to give: a code and one text per line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// Reply code.
+    pub code: u16,
+    /// One text per line, without the code (several make a multi-line reply).
+    pub lines: Vec<String>,
+}
+
+impl Answer {
+    /// A reply with these lines, e.g. `Answer::new(535, &["5.7.8 Bad credentials"])`.
+    pub fn new(code: u16, lines: &[&str]) -> Answer {
+        Answer {
+            code,
+            lines: lines.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// The reply as bytes on the wire.
+    fn to_bytes(&self) -> Vec<u8> {
+        reply(self.code, &self.lines)
+    }
+}
 
 /// What the server says first.
 #[derive(Clone, Debug)]
@@ -114,6 +146,11 @@ pub struct Scenario {
     pub max_tls: Option<SslVersion>,
     /// An oversized reply, and where.
     pub flood: Option<(FloodAt, Flood)>,
+    /// AUTH: offered mechanisms and accepted credentials. `None`: the EHLO keywords are sent
+    /// as configured and AUTH is answered `503`.
+    pub auth: Option<Auth>,
+    /// MAIL, RCPT and DATA acceptance. `None`: they are answered `503`.
+    pub mail: Option<Mail>,
 }
 
 impl Scenario {
@@ -147,6 +184,8 @@ impl Scenario {
             min_tls: None,
             max_tls: None,
             flood: None,
+            auth: None,
+            mail: None,
         }
     }
 
@@ -241,6 +280,19 @@ impl Scenario {
         self.flood = Some((at, flood));
         self
     }
+
+    /// Speak AUTH as configured; the EHLO `AUTH` line then follows [`Auth::mechanisms`]
+    /// (inside TLS, and before it with [`Auth::before_tls`]) instead of the keyword lists.
+    pub fn auth(mut self, auth: Auth) -> Scenario {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// Accept MAIL, RCPT and DATA as configured.
+    pub fn mail(mut self, mail: Mail) -> Scenario {
+        self.mail = Some(mail);
+        self
+    }
 }
 
 impl Default for Scenario {
@@ -249,13 +301,15 @@ impl Default for Scenario {
     }
 }
 
-/// One line a client sent.
+/// One line a client sent (message content after DATA is in [`Session::messages`] instead).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientLine {
     /// Sent inside TLS.
     pub tls: bool,
     /// The line without CRLF, non-UTF-8 bytes replaced.
     pub line: String,
+    /// A command; `false` for a response inside an AUTH exchange (base64, `*`).
+    pub command: bool,
 }
 
 /// What happened on one accepted connection.
@@ -267,13 +321,19 @@ pub struct Session {
     pub tls_established: bool,
     /// Why a TLS handshake failed, when one was attempted and failed.
     pub tls_error: Option<String>,
+    /// Each AUTH exchange that got as far as a known, offered mechanism.
+    pub auth_attempts: Vec<AuthAttempt>,
+    /// Each message whose content was read after a `354`.
+    pub messages: Vec<Received>,
 }
 
 impl Session {
-    /// The command verbs the client sent (first word, upper-cased).
+    /// The command verbs the client sent (first word, upper-cased; AUTH responses are not
+    /// commands and are left out).
     pub fn verbs(&self) -> Vec<String> {
         self.lines
             .iter()
+            .filter(|l| l.command)
             .map(|l| {
                 l.line
                     .split_whitespace()
@@ -426,23 +486,45 @@ enum Line {
     TooLong,
 }
 
+/// A line with its line end, exactly as received.
+enum RawLine {
+    Bytes(Vec<u8>),
+    Eof,
+    TooLong,
+}
+
 impl LineBuf {
     async fn read_line<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> io::Result<Line> {
+        Ok(match self.read_raw_line(stream, MAX_LINE).await? {
+            RawLine::Bytes(raw) => {
+                let text = String::from_utf8_lossy(&raw);
+                Line::Text(text.trim_end_matches(['\r', '\n']).to_string())
+            }
+            RawLine::Eof => Line::Eof,
+            RawLine::TooLong => Line::TooLong,
+        })
+    }
+
+    /// The next line up to and including its LF; `TooLong` once more than `limit` bytes
+    /// arrived without one.
+    async fn read_raw_line<S: AsyncRead + Unpin>(
+        &mut self,
+        stream: &mut S,
+        limit: usize,
+    ) -> io::Result<RawLine> {
         loop {
             if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
-                let raw: Vec<u8> = self.buf.drain(..=pos).collect();
-                let text = String::from_utf8_lossy(&raw);
-                return Ok(Line::Text(text.trim_end_matches(['\r', '\n']).to_string()));
+                return Ok(RawLine::Bytes(self.buf.drain(..=pos).collect()));
             }
-            if self.buf.len() > MAX_LINE {
-                return Ok(Line::TooLong);
+            if self.buf.len() > limit {
+                return Ok(RawLine::TooLong);
             }
             let mut chunk = [0u8; 4096];
             let n = tokio::time::timeout(READ_IDLE, stream.read(&mut chunk))
                 .await
                 .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "client idle"))??;
             if n == 0 {
-                return Ok(Line::Eof);
+                return Ok(RawLine::Eof);
             }
             self.buf
                 .extend_from_slice(chunk.get(..n).unwrap_or_default());
@@ -622,6 +704,31 @@ enum Next {
     StartTls,
 }
 
+/// Whether the dialogue goes on after a command that reads more than one line.
+enum Flow {
+    Continue,
+    Close,
+}
+
+/// What one dialogue (plain, or inside TLS) remembers. STARTTLS starts a fresh one: the
+/// server forgets AUTH and any transaction (RFC 3207 section 4.2).
+#[derive(Default)]
+struct Conn {
+    /// AUTH succeeded.
+    authenticated: bool,
+    /// The mail transaction in progress.
+    envelope: Option<mail::Envelope>,
+}
+
+/// Records a line the client sent.
+fn record(session: &Mutex<Session>, tls: bool, line: &str, command: bool) {
+    session.lock().expect("session").lines.push(ClientLine {
+        tls,
+        line: line.to_string(),
+        command,
+    });
+}
+
 async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     buf: &mut LineBuf,
@@ -631,6 +738,7 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> io::Result<Next> {
     let scenario = &shared.scenario;
     let refused_greeting = matches!(scenario.greeting, Greeting::Reply { code, .. } if code != 220);
+    let mut conn = Conn::default();
     loop {
         let line = match buf.read_line(stream).await? {
             Line::Text(line) => line,
@@ -640,10 +748,7 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
                 return Ok(Next::Done);
             }
         };
-        session.lock().expect("session").lines.push(ClientLine {
-            tls,
-            line: line.clone(),
-        });
+        record(session, tls, &line, true);
         let verb = line
             .split_whitespace()
             .next()
@@ -664,9 +769,14 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
                     let _ = write_flood(stream, flood).await;
                     return Ok(Next::Done);
                 }
+                // EHLO resets any transaction, like RSET (RFC 5321 section 4.1.4).
+                conn.envelope = None;
                 ehlo_reply(scenario, tls, shared.acceptor.is_some())
             }
-            "HELO" => reply1(250, &scenario.ehlo_domain),
+            "HELO" => {
+                conn.envelope = None;
+                reply1(250, &scenario.ehlo_domain)
+            }
             "STARTTLS" if tls => reply1(503, "5.5.1 TLS already active"),
             "STARTTLS" => match (&scenario.starttls, &shared.acceptor) {
                 (Starttls::NotOffered, _) => reply1(502, "5.5.1 STARTTLS not implemented"),
@@ -679,7 +789,25 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
                     return Ok(Next::StartTls);
                 }
             },
-            "NOOP" | "RSET" => reply1(250, "2.0.0 OK"),
+            "NOOP" => reply1(250, "2.0.0 OK"),
+            "RSET" => {
+                conn.envelope = None;
+                reply1(250, "2.0.0 OK")
+            }
+            "AUTH" if scenario.auth.is_some() => {
+                match auth::exchange(stream, buf, tls, &line, &mut conn, shared, session).await? {
+                    Flow::Continue => continue,
+                    Flow::Close => return Ok(Next::Done),
+                }
+            }
+            "MAIL" if scenario.mail.is_some() => mail::mail_from(&line, &mut conn, shared),
+            "RCPT" if scenario.mail.is_some() => mail::rcpt_to(&line, &mut conn, shared),
+            "DATA" if scenario.mail.is_some() => {
+                match mail::data(stream, buf, tls, &mut conn, shared, session).await? {
+                    Flow::Continue => continue,
+                    Flow::Close => return Ok(Next::Done),
+                }
+            }
             "MAIL" | "RCPT" | "DATA" | "AUTH" => reply1(503, "5.5.1 Not in this test server"),
             _ => reply1(500, "5.5.2 Command unrecognized"),
         };
@@ -689,10 +817,25 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
 
 fn ehlo_reply(scenario: &Scenario, tls: bool, can_tls: bool) -> Vec<u8> {
     let mut lines = vec![format!("{} Hello", scenario.ehlo_domain)];
-    if tls {
-        lines.extend(scenario.ehlo_tls_keywords.iter().cloned());
+    let keywords = if tls {
+        &scenario.ehlo_tls_keywords
     } else {
-        lines.extend(scenario.ehlo_keywords.iter().cloned());
+        &scenario.ehlo_keywords
+    };
+    match &scenario.auth {
+        None => lines.extend(keywords.iter().cloned()),
+        Some(auth) => {
+            // The AUTH line follows the AUTH configuration, not the keyword lists.
+            lines.extend(
+                keywords
+                    .iter()
+                    .filter(|k| !auth::is_auth_keyword(k))
+                    .cloned(),
+            );
+            lines.extend(auth.ehlo_line(tls));
+        }
+    }
+    if !tls {
         let advertise = match scenario.starttls {
             Starttls::Offer => can_tls,
             Starttls::Refuse { .. } => true,
