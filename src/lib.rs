@@ -10,6 +10,7 @@ pub mod cli;
 pub mod dns;
 pub mod model;
 pub mod probe;
+pub mod providers;
 pub mod report;
 pub mod secret;
 pub mod smtp;

@@ -1,5 +1,7 @@
 //! Verdicts: pure functions from observations to findings. No I/O.
 
+pub mod provider;
+
 use std::fmt;
 use std::net::IpAddr;
 
