@@ -5,13 +5,22 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::dns::{Family, LookupFailure, Resolver};
-use crate::model::{Endpoint, Security};
-use crate::probe::{self, ProbeOptions};
-use crate::report::{Report, TargetInfo};
-use crate::target::{Host, Target};
+use crate::discover::{self, CatalogPresets, Discovery, DiscoveryOptions, Role};
+use crate::dns::Family;
+use crate::model::CredentialCheck;
+use crate::model::Observation;
+use crate::model::Security;
+use crate::probe::ProbeOptions;
+use crate::probe::auth::AuthRequest;
+use crate::providers::Catalog;
+use crate::providers::Preset;
+use crate::report::{ProviderInfo, Report, TargetInfo};
+use crate::target::Host;
+use crate::target::Target;
 use crate::tls::TlsClient;
-use crate::verdict::{self, Finding, Severity};
+use crate::verdict;
+use crate::verdict::Finding;
+use crate::verdict::auth::ProviderReply;
 
 /// A validated check: everything needed to run, nothing left to parse.
 #[derive(Debug, Clone)]
@@ -30,6 +39,14 @@ pub struct CheckPlan {
     pub ca_file: Option<PathBuf>,
     /// Probe settings.
     pub options: ProbeOptions,
+    /// How the target is read (server or mail domain) and a domain's endpoints chosen.
+    pub discovery: DiscoveryOptions,
+    /// `--provider ID`: judge against this preset (known to exist in `catalog`).
+    pub provider: Option<String>,
+    /// Provider presets: built in, the user's file, `--providers` files.
+    pub catalog: Catalog,
+    /// The credential check and test message (`--user`, `--send-to`), when asked for.
+    pub auth: Option<AuthRequest>,
 }
 
 /// The run could not start (an unusable CA file, no DNS configuration).
@@ -42,110 +59,151 @@ pub struct SetupError(pub String);
 pub async fn run(plan: &CheckPlan) -> Result<Report, SetupError> {
     let started = Instant::now();
     let tls = TlsClient::new(plan.ca_file.as_deref()).map_err(|e| SetupError(e.to_string()))?;
-    let mut findings = Vec::new();
-    let (host, ips) = match &plan.target.host {
-        Host::Ip(ip) => (ip.to_string(), vec![*ip]),
-        Host::Name(name) if plan.pins.iter().any(|(n, _)| n == name) => {
-            let ips: Vec<IpAddr> = plan
-                .pins
-                .iter()
-                .filter(|(n, ip)| n == name && plan.family.admits(*ip))
-                .map(|(_, ip)| *ip)
-                .collect();
-            if ips.is_empty() {
-                return Err(SetupError(format!(
-                    "--resolve gives {name} no address of the chosen family (-4/-6)"
-                )));
-            }
-            (name.clone(), ips)
-        }
-        Host::Name(name) => {
-            let resolver = Resolver::new(&plan.resolvers, plan.options.step_timeout)
-                .map_err(|e| SetupError(e.to_string()))?;
-            let queries = resolver.addresses(name, plan.family).await;
-            let mut ips: Vec<IpAddr> = queries
-                .iter()
-                .filter_map(|q| q.answer.as_ref().ok())
-                .flatten()
-                .copied()
-                .collect();
-            ips.sort_by_key(|ip| (ip.is_ipv6(), *ip));
-            ips.dedup();
-            if ips.is_empty() {
-                findings.push(no_address_finding(name, &queries));
-            }
-            (name.clone(), ips)
-        }
+    // Which endpoints (a server's ports, or a domain's submission and MX hosts), probed as
+    // soon as they are known; DNS findings come with them.
+    let presets = CatalogPresets {
+        catalog: &plan.catalog,
+        forced: plan.provider.as_deref(),
     };
-    let endpoints: Vec<Endpoint> = plan
-        .ports
-        .iter()
-        .flat_map(|&(port, security)| {
-            let host = host.clone();
-            ips.iter().map(move |&ip| Endpoint {
-                host: host.clone(),
-                ip,
-                port,
-                security,
-            })
-        })
-        .collect();
-    let observations = probe::run(endpoints, &plan.options, &tls).await;
+    let outcome = discover::run(plan, &presets, &tls).await?;
+    let observations = outcome.observations;
+    let mut findings = outcome.findings;
     findings.extend(verdict::judge(&observations));
+    let provider = judge_provider(plan, &outcome.discovery, &observations, &mut findings);
+    let credentials = match &plan.auth {
+        Some(request) => {
+            let preset = provider.as_ref().and_then(|p| plan.catalog.get(&p.id));
+            let deadline = tokio::time::Instant::from_std(started) + plan.options.max_time;
+            let check =
+                check_credentials(plan, request, &observations, preset, &tls, deadline).await;
+            findings.extend(verdict::auth::judge(&check));
+            Some(check)
+        }
+        None => None,
+    };
     Ok(Report {
         target: TargetInfo {
             input: plan.target.input.clone(),
-            kind: plan.target.kind(),
+            kind: outcome.discovery.kind.as_str(),
         },
         duration: started.elapsed(),
         observations,
         findings,
+        discovery: outcome.discovery,
+        provider,
+        credentials,
     })
 }
 
-fn no_address_finding(name: &str, queries: &[crate::dns::Query]) -> Finding {
-    let failures: Vec<&LookupFailure> = queries
-        .iter()
-        .filter_map(|q| q.answer.as_ref().err())
-        .collect();
-    let (id, message, advice) = if failures.contains(&&LookupFailure::NxDomain) {
-        (
-            "dns.nxdomain",
-            format!("{name} does not exist in DNS (NXDOMAIN)."),
-            "Check the spelling of the server name in the client's settings.",
-        )
-    } else if failures.contains(&&LookupFailure::Timeout) {
-        (
-            "dns.timeout",
-            format!("The DNS look-up of {name} timed out."),
-            "Check this machine's DNS settings and network, or give a working server with --resolver.",
-        )
-    } else if failures
-        .iter()
-        .any(|f| matches!(f, LookupFailure::ServFail(_)))
-    {
-        (
-            "dns.servfail",
-            format!("The DNS server failed to answer for {name} (SERVFAIL)."),
-            "The domain's DNS is broken (often DNSSEC or a dead name server); retry later or ask its owner.",
-        )
-    } else {
-        let detail: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
-        (
-            "dns.no_address",
-            format!(
-                "{name} has no address to connect to ({}).",
-                detail.join("; ")
-            ),
-            "Check the server name; the name exists but has no A or AAAA record for the chosen address family.",
-        )
+/// The credential check: after the probes, AUTH on the preset's recommended port or the best
+/// usable endpoint (every one with `--auth-all`), explained with the preset's known replies
+/// when a preset applies, else the catalogue's generic ones and the RFC meanings.
+async fn check_credentials(
+    plan: &CheckPlan,
+    request: &AuthRequest,
+    observations: &[Observation],
+    preset: Option<&Preset>,
+    tls: &TlsClient,
+    deadline: tokio::time::Instant,
+) -> CredentialCheck {
+    let preferred = preset.and_then(Preset::recommended).map(|spec| spec.port);
+    let mut check = crate::probe::auth::check(
+        observations,
+        preferred,
+        request,
+        &plan.options,
+        tls,
+        deadline,
+    )
+    .await;
+    let known = |reply: &crate::smtp::Reply| {
+        let from_preset = preset.and_then(|p| p.known_error(reply).map(|k| (p.name.as_str(), k)));
+        from_preset
+            .or_else(|| {
+                plan.catalog
+                    .generic_error(reply)
+                    .map(|k| ("providers.toml", k))
+            })
+            .map(|(provider, k)| ProviderReply {
+                provider: provider.to_string(),
+                meaning: k.meaning.clone(),
+                advice: k.advice.clone(),
+            })
     };
-    Finding {
-        id,
-        severity: Severity::Error,
-        endpoint: None,
-        ip: None,
-        message,
-        advice: advice.to_string(),
-    }
+    verdict::auth::annotate(&mut check, &known);
+    check
+}
+
+/// Generic findings that a provider finding about the same endpoint explains better.
+const SUPERSEDED: [(&str, &str); 3] = [
+    ("provider.starttls_stripped", "starttls.missing"),
+    ("provider.tls_too_old", "tls.legacy_version"),
+    ("provider.mode_mismatch", "tls.wrong_mode"),
+];
+
+/// Recognises the provider (`--provider`, else the host name typed, else a fingerprint seen),
+/// adds its findings in place of the generic ones they explain better, and returns what the
+/// report says about it.
+fn judge_provider(
+    plan: &CheckPlan,
+    discovery: &Discovery,
+    observations: &[Observation],
+    findings: &mut Vec<Finding>,
+) -> Option<ProviderInfo> {
+    // A domain's provider is the one its submission hosts came from (the address domain, else
+    // the MX hosts), judged on the submission endpoints only: its MX hosts are another service.
+    let submission: Vec<Observation>;
+    let (matched, observations) = match (&discovery.domain, &discovery.mx) {
+        (Some(domain), mx) => {
+            let mx_hosts: Vec<&str> = match mx {
+                Some(Ok(records)) => records.iter().map(|m| m.exchange.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            let matched = match &plan.provider {
+                Some(id) => plan.catalog.forced(id),
+                None => plan
+                    .catalog
+                    .by_domain(domain)
+                    .or_else(|| plan.catalog.by_mx(&mx_hosts)),
+            };
+            submission = observations
+                .iter()
+                .filter(|o| {
+                    discovery
+                        .origin(&o.endpoint)
+                        .is_some_and(|p| p.role == Some(Role::Submission))
+                })
+                .cloned()
+                .collect();
+            (matched?, submission.as_slice())
+        }
+        (None, _) => {
+            let matched = match (&plan.provider, &plan.target.host) {
+                (Some(id), _) => plan.catalog.forced(id),
+                (None, Host::Name(name)) => plan.catalog.identify(name, observations),
+                (None, Host::Ip(_)) => observations
+                    .iter()
+                    .find_map(|o| plan.catalog.by_fingerprint(o)),
+            };
+            (matched?, observations)
+        }
+    };
+    let preset = matched.preset;
+    let extra = verdict::provider::judge(observations, preset);
+    findings.retain(|generic| {
+        !extra.iter().any(|p| {
+            p.endpoint == generic.endpoint
+                && p.ip == generic.ip
+                && SUPERSEDED.contains(&(p.id, generic.id))
+        })
+    });
+    findings.extend(extra);
+    Some(ProviderInfo {
+        id: preset.id.clone(),
+        name: preset.name.clone(),
+        docs: preset.docs.clone(),
+        origin: preset.origin.to_string(),
+        reason: matched.reason,
+        settings: verdict::provider::settings(observations, preset),
+    })
 }

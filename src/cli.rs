@@ -8,9 +8,16 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::CheckPlan;
+use crate::discover::{DiscoveryOptions, Mode};
 use crate::dns::Family;
 use crate::model::Security;
+use crate::ports::{self, PortsPlan};
 use crate::probe::ProbeOptions;
+use crate::probe::auth::{AuthRequest, SendRequest};
+use crate::providers::{self, Catalog};
+use crate::secret::Source;
+use crate::smtp::message::check_address;
+use crate::smtp::sasl::{CredentialKind, Mechanism};
 use crate::target::{self, Host, Target};
 
 /// Default ports: server-to-server (25), submission with STARTTLS (587), implicit TLS (465).
@@ -27,9 +34,58 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing would only complicate the clap derive"
+)]
 pub enum Command {
     /// Probe a mail server on ports 25, 587 and 465 at once and say what is wrong.
     Check(CheckArgs),
+    /// List the provider presets (Gmail, Office 365, ...), or show one in full.
+    Providers(ProvidersArgs),
+    /// Is this network blocking or intercepting outbound SMTP? Probe well-known servers on
+    /// ports 25, 587 and 465 at once and compare.
+    Ports(PortsArgs),
+}
+
+/// `smtp-doctor providers` flags.
+#[derive(Debug, Args)]
+pub struct ProvidersArgs {
+    /// Show this preset in full
+    pub id: Option<String>,
+
+    /// Extra preset file (providers.toml format); repeatable
+    #[arg(long, value_name = "FILE")]
+    pub providers: Vec<PathBuf>,
+
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to use colours
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+impl ProvidersArgs {
+    /// The catalogue: built in, the user's file, `--providers` files.
+    pub fn catalog(&self) -> Result<Catalog, UsageError> {
+        load_catalog(&self.providers)
+    }
+}
+
+impl ColorChoice {
+    /// Whether to colour, given whether stdout is a terminal: `auto` colours only a terminal
+    /// and never when NO_COLOR is set.
+    pub fn enabled(self, stdout_is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                stdout_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
 }
 
 /// How the security of each port is chosen.
@@ -59,9 +115,18 @@ pub enum ColorChoice {
 /// `smtp-doctor check` flags, as typed.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Host name or address, with an optional port: smtp.example.com, 192.0.2.1,
-    /// [2001:db8::1]:587, smtp.example.com:2525, smtp://host, smtps://host
+    /// Server name or address, with an optional port: smtp.example.com, 192.0.2.1,
+    /// [2001:db8::1]:587, smtp.example.com:2525, smtp://host, smtps://host; or a mail domain
+    /// (example.com) or e-mail address (alice@example.com): submission and MX hosts
     pub target: String,
+
+    /// Check TARGET as a mail server, even when it has MX records
+    #[arg(long, conflicts_with = "inbound")]
+    pub host: bool,
+
+    /// Check only the receiving side of a domain: its MX hosts on port 25
+    #[arg(long)]
+    pub inbound: bool,
 
     /// Ports to probe, comma-separated (ignored when TARGET has a port)
     #[arg(long, short = 'p', value_name = "PORTS", value_delimiter = ',', value_parser = parse_port)]
@@ -112,6 +177,73 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME:ADDR", value_parser = parse_pin)]
     pub resolve: Vec<(String, IpAddr)>,
 
+    /// Connect to port TO wherever port FROM is probed (an SSH tunnel, a NAT forward), e.g.
+    /// --port-map 25=2525; repeatable
+    #[arg(long, value_name = "FROM=TO", value_parser = parse_port_map)]
+    pub port_map: Vec<(u16, u16)>,
+
+    /// Judge against this provider preset (see `smtp-doctor providers`) instead of recognising
+    /// it from the host name, banner or certificate
+    #[arg(long, value_name = "ID")]
+    pub provider: Option<String>,
+
+    /// Extra preset file (providers.toml format); repeatable; later files override earlier
+    /// ones by id [the user file ~/.config/smtp-doctor/providers.toml is always read first]
+    #[arg(long, value_name = "FILE")]
+    pub providers: Vec<PathBuf>,
+
+    /// Check these credentials after the probes: one AUTH on the best endpoint (the password
+    /// is asked for without echo unless given by one of the flags below)
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Read the password from this environment variable
+    #[arg(long, value_name = "VAR", group = "secret", requires = "user")]
+    pub password_env: Option<String>,
+
+    /// Read the password from the first line of this file
+    #[arg(long, value_name = "PATH", group = "secret", requires = "user")]
+    pub password_file: Option<PathBuf>,
+
+    /// Read the password from the first line of standard input
+    #[arg(long, group = "secret", requires = "user")]
+    pub password_stdin: bool,
+
+    /// Read an OAuth 2 access token (for XOAUTH2, OAUTHBEARER) from this environment variable
+    #[arg(long, value_name = "VAR", group = "secret", requires = "user")]
+    pub oauth_token_env: Option<String>,
+
+    /// Read an OAuth 2 access token from the first line of this file
+    #[arg(long, value_name = "PATH", group = "secret", requires = "user")]
+    pub oauth_token_file: Option<PathBuf>,
+
+    /// Read an OAuth 2 access token from the first line of standard input
+    #[arg(long, group = "secret", requires = "user")]
+    pub oauth_token_stdin: bool,
+
+    /// AUTH mechanism: PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or OAUTHBEARER [default: the best both
+    /// sides support]
+    #[arg(long, value_name = "MECH", requires = "user", value_parser = parse_mechanism)]
+    pub auth_mech: Option<Mechanism>,
+
+    /// Try AUTH on every usable endpoint, one at a time, not only the best one (each failure
+    /// counts against the account's lockout limit)
+    #[arg(long, requires = "user")]
+    pub auth_all: bool,
+
+    /// Also send AUTH where others could read it: without TLS, or over TLS whose certificate
+    /// failed verification
+    #[arg(long, requires = "user")]
+    pub allow_plaintext_auth: bool,
+
+    /// After a successful AUTH, send a small test message to this address
+    #[arg(long, value_name = "ADDR", requires = "user")]
+    pub send_to: Option<String>,
+
+    /// Sender of the test message [default: the user name, when it is an address]
+    #[arg(long, value_name = "ADDR", requires = "send_to")]
+    pub from: Option<String>,
+
     /// Print one JSON document (schema in README) instead of the table
     #[arg(long)]
     pub json: bool,
@@ -154,6 +286,24 @@ impl CheckArgs {
                 if self.ipv4 { "4" } else { "6" },
             )));
         }
+        if self.host && target.is_address() {
+            return Err(UsageError::Other(format!(
+                "--host needs a server name, and {:?} is an e-mail address",
+                target.input
+            )));
+        }
+        if self.inbound && target.names_a_server() {
+            return Err(UsageError::Other(format!(
+                "--inbound needs a mail domain or an e-mail address, not a server ({:?}); drop the port or scheme",
+                target.input
+            )));
+        }
+        if self.servername.is_some() && (target.is_address() || self.inbound) {
+            return Err(UsageError::Other(
+                "--servername applies to one server; a domain's certificates are checked against its MX and submission host names"
+                    .to_string(),
+            ));
+        }
         if let Some(name) = &self.ehlo
             && (name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()))
         {
@@ -177,14 +327,44 @@ impl CheckArgs {
                 path.display()
             )));
         }
-        let ports: Vec<u16> = match target.port {
-            Some(port) => vec![port],
-            None if self.port.is_empty() => DEFAULT_PORTS.to_vec(),
-            None => dedup(&self.port),
+        let catalog = load_catalog(&self.providers)?;
+        if let Some(id) = &self.provider
+            && catalog.get(id).is_none()
+        {
+            return Err(UsageError::Other(format!(
+                "unknown provider {id:?}; `smtp-doctor providers` lists the known ones"
+            )));
+        }
+        // A typed host of a known provider: its documented ports and modes, unless the user
+        // named ports or a mode.
+        let preset = match (&self.provider, &target.host) {
+            (Some(id), _) => catalog.get(id),
+            (None, Host::Name(name)) => catalog.by_host(name).map(|m| m.preset),
+            _ => None,
+        };
+        let ports: Vec<u16> = match (target.port, preset) {
+            (Some(port), _) => vec![port],
+            (None, Some(preset)) if self.port.is_empty() && !preset.ports.is_empty() => {
+                preset.ports.iter().map(|p| p.port).collect()
+            }
+            (None, _) if self.port.is_empty() => DEFAULT_PORTS.to_vec(),
+            (None, _) => dedup(&self.port),
         };
         let ports = ports
             .into_iter()
-            .map(|port| (port, self.security_for(port, &target)))
+            .map(|port| {
+                let documented = preset.and_then(|p| p.port(port));
+                let security = match documented {
+                    Some(spec)
+                        if self.security == SecurityChoice::Auto
+                            && target.scheme_security.is_none() =>
+                    {
+                        spec.security.probe_security()
+                    }
+                    _ => self.security_for(port, &target),
+                };
+                (port, security)
+            })
             .collect();
         let options = ProbeOptions {
             ehlo_name: self.ehlo.clone().or_else(local_fqdn),
@@ -196,7 +376,26 @@ impl CheckArgs {
                 .as_ref()
                 .map(|s| s.trim_end_matches('.').to_ascii_lowercase()),
             force_starttls: self.security == SecurityChoice::Starttls,
+            port_map: self.port_map.clone(),
             ..ProbeOptions::default()
+        };
+        let discovery = DiscoveryOptions {
+            mode: match (self.host, self.inbound) {
+                (true, _) => Mode::Host,
+                (_, true) => Mode::Inbound,
+                _ => Mode::Auto,
+            },
+            port_filter: match target.port {
+                Some(_) => Vec::new(),
+                None => dedup(&self.port),
+            },
+            security: match self.security {
+                SecurityChoice::Auto => None,
+                SecurityChoice::Starttls => Some(Security::Starttls),
+                SecurityChoice::Tls => Some(Security::ImplicitTls),
+                SecurityChoice::Plain => Some(Security::Plain),
+            },
+            ..DiscoveryOptions::default()
         };
         Ok(CheckPlan {
             target,
@@ -206,6 +405,11 @@ impl CheckArgs {
             pins: self.resolve.clone(),
             ca_file: self.ca_file.clone(),
             options,
+            discovery,
+            provider: self.provider.clone(),
+            catalog,
+            // Last: it may ask for the password, which only makes sense once the rest is valid.
+            auth: self.auth_request()?,
         })
     }
 
@@ -222,14 +426,288 @@ impl CheckArgs {
 
     /// Whether the table should be coloured, given whether stdout is a terminal.
     pub fn use_color(&self, stdout_is_terminal: bool) -> bool {
-        match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                stdout_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        self.color.enabled(stdout_is_terminal)
+    }
+}
+
+/// `smtp-doctor ports` flags, as typed.
+#[derive(Debug, Args)]
+pub struct PortsArgs {
+    /// Also probe this host: HOST on every port, HOST:PORT on that port only; repeatable
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub control: Vec<String>,
+
+    /// Probe only the --control hosts, not the built-in ones
+    #[arg(long, requires = "control")]
+    pub no_defaults: bool,
+
+    /// Ports to test, comma-separated
+    #[arg(long, short = 'p', value_name = "PORTS", value_delimiter = ',', value_parser = parse_port)]
+    pub port: Vec<u16>,
+
+    /// Name to send in EHLO [default: this machine's FQDN, else its address literal]
+    #[arg(long, value_name = "NAME")]
+    pub ehlo: Option<String>,
+
+    /// Deadline for each TCP connect (what a silently dropped port costs)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+
+    /// Deadline for each later step (greeting, EHLO, TLS); the whole run ends after the
+    /// connect timeout plus this
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// IPv4 only
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// IPv6 only
+    #[arg(short = '6')]
+    pub ipv6: bool,
+
+    /// Extra trusted CA certificates (PEM), added to the system store
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// DNS server to ask instead of the system's, IP[:PORT]; repeatable
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
+    pub resolver: Vec<SocketAddr>,
+
+    /// Extra preset file (providers.toml format, `control` entries included); repeatable
+    #[arg(long, value_name = "FILE")]
+    pub providers: Vec<PathBuf>,
+
+    /// Print one JSON document instead of the table
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to use colours
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+impl PortsArgs {
+    /// Validates the flags into a plan: the ports, and the control hosts to probe on each.
+    pub fn plan(&self) -> Result<PortsPlan, UsageError> {
+        let family = match (self.ipv4, self.ipv6) {
+            (true, _) => Family::V4,
+            (_, true) => Family::V6,
+            _ => Family::Any,
+        };
+        if let Some(name) = &self.ehlo
+            && (name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(UsageError::Other(format!(
+                "invalid --ehlo {name:?}: give a host name such as client.example.com"
+            )));
+        }
+        if let Some(path) = &self.ca_file
+            && let Err(e) = std::fs::metadata(path)
+        {
+            return Err(UsageError::Other(format!(
+                "cannot read --ca-file {}: {e}",
+                path.display()
+            )));
+        }
+        let catalog = load_catalog(&self.providers)?;
+        let asked = if self.port.is_empty() {
+            ports::DEFAULT_PORTS.to_vec()
+        } else {
+            dedup(&self.port)
+        };
+        let mut all_ports = asked.clone();
+        let mut named: Vec<(String, Vec<u16>)> = Vec::new();
+        for text in &self.control {
+            let (host, port) = parse_control(text)?;
+            if let Ok(ip) = host.parse::<IpAddr>()
+                && !family.admits(ip)
+            {
+                return Err(UsageError::Other(format!(
+                    "--control {text}: {ip} is not of the address family chosen with -4/-6"
+                )));
             }
+            let host_ports = match port {
+                Some(port) => {
+                    if !all_ports.contains(&port) {
+                        all_ports.push(port);
+                    }
+                    vec![port]
+                }
+                None => asked.clone(),
+            };
+            named.push((host, host_ports));
+        }
+        let mut controls = if self.no_defaults {
+            Vec::new()
+        } else {
+            ports::default_controls(&catalog, &asked, ports::OPERATORS_PER_PORT)
+        };
+        for (host, host_ports) in named {
+            ports::add_control(
+                &mut controls,
+                ports::user_control(&catalog, &host, host_ports),
+            );
+        }
+        if controls.is_empty() {
+            let listed: Vec<String> = asked.iter().map(u16::to_string).collect();
+            return Err(UsageError::Other(format!(
+                "no control host is known for port {}: name one with --control HOST:PORT",
+                listed.join(", ")
+            )));
+        }
+        let plan = PortsPlan {
+            ports: all_ports,
+            controls,
+            family,
+            resolvers: self.resolver.clone(),
+            ca_file: self.ca_file.clone(),
+            options: ProbeOptions {
+                ehlo_name: self.ehlo.clone().or_else(local_fqdn),
+                connect_timeout: self.connect_timeout,
+                step_timeout: self.timeout,
+                max_time: self.connect_timeout.saturating_add(self.timeout),
+                ..ProbeOptions::default()
+            },
+            catalog,
+        };
+        if plan.probe_count() > ports::MAX_PROBES {
+            return Err(UsageError::Other(format!(
+                "{} probes asked for; at most {} per run (fewer --control hosts or ports)",
+                plan.probe_count(),
+                ports::MAX_PROBES
+            )));
+        }
+        Ok(plan)
+    }
+}
+
+/// `HOST` or `HOST:PORT` (`[v6]:PORT`) for `--control`.
+fn parse_control(text: &str) -> Result<(String, Option<u16>), UsageError> {
+    let bad = |why: String| UsageError::Other(format!("invalid --control {text:?}: {why}"));
+    let target = target::parse(text).map_err(|e| bad(e.to_string()))?;
+    if target.is_address() || target.scheme_security.is_some() {
+        return Err(bad(
+            "give a host name or address, optionally with :PORT (smtp.example.net:587)".to_string(),
+        ));
+    }
+    Ok((target.host.to_string(), target.port))
+}
+
+/// The built-in presets, then the user's file (when it exists), then each `--providers` file.
+fn load_catalog(extra: &[PathBuf]) -> Result<Catalog, UsageError> {
+    let mut files: Vec<PathBuf> = providers::user_file()
+        .filter(|f| f.exists)
+        .map(|f| f.path)
+        .into_iter()
+        .collect();
+    files.extend(extra.iter().cloned());
+    Catalog::load(&files).map_err(|e| UsageError::Other(e.to_string()))
+}
+
+impl CheckArgs {
+    /// The credential check asked for with `--user`, its secret read (from the source given,
+    /// else a no-echo prompt on the terminal). Warnings about the source go to stderr.
+    fn auth_request(&self) -> Result<Option<AuthRequest>, UsageError> {
+        let Some(user) = &self.user else {
+            return Ok(None);
+        };
+        if user.is_empty() || user.chars().any(char::is_control) {
+            return Err(UsageError::Other(
+                "invalid --user: give the user name, e.g. alice@example.com".to_string(),
+            ));
+        }
+        let (source, kind) = self.secret_source(user);
+        if let Some(mechanism) = self.auth_mech
+            && mechanism.credential() != kind
+        {
+            let wanted = match mechanism.credential() {
+                CredentialKind::Password => {
+                    "a password (--password-env, --password-file, --password-stdin)"
+                }
+                CredentialKind::Token => {
+                    "an OAuth 2 token (--oauth-token-env, --oauth-token-file, --oauth-token-stdin)"
+                }
+            };
+            return Err(UsageError::Other(format!(
+                "--auth-mech {mechanism} needs {wanted}, not a {kind}"
+            )));
+        }
+        let send = self.send_request(user)?;
+        for warning in source.warnings() {
+            eprintln!("smtp-doctor: warning: {warning}");
+        }
+        let secret = source
+            .read()
+            .map_err(|e| UsageError::Other(e.to_string()))?;
+        Ok(Some(AuthRequest {
+            user: user.clone(),
+            secret,
+            kind,
+            mechanism: self.auth_mech,
+            all: self.auth_all,
+            allow_insecure: self.allow_plaintext_auth,
+            send,
+        }))
+    }
+
+    /// Where the secret comes from and what kind it is; a prompt when no flag names a source
+    /// (for a token when `--auth-mech` names a token mechanism).
+    fn secret_source(&self, user: &str) -> (Source, CredentialKind) {
+        use CredentialKind::{Password, Token};
+        if let Some(var) = &self.password_env {
+            (Source::Env(var.clone()), Password)
+        } else if let Some(path) = &self.password_file {
+            (Source::File(path.clone()), Password)
+        } else if self.password_stdin {
+            (Source::Stdin, Password)
+        } else if let Some(var) = &self.oauth_token_env {
+            (Source::Env(var.clone()), Token)
+        } else if let Some(path) = &self.oauth_token_file {
+            (Source::File(path.clone()), Token)
+        } else if self.oauth_token_stdin {
+            (Source::Stdin, Token)
+        } else {
+            let kind = self.auth_mech.map_or(Password, Mechanism::credential);
+            let what = match kind {
+                Password => "Password",
+                Token => "OAuth 2 access token",
+            };
+            let prompt = format!("{what} for {user} at {}: ", self.target);
+            (Source::Prompt(prompt), kind)
         }
     }
+
+    /// The test message's envelope: `--send-to`, and `--from` or the user name.
+    fn send_request(&self, user: &str) -> Result<Option<SendRequest>, UsageError> {
+        let Some(to) = &self.send_to else {
+            return Ok(None);
+        };
+        check_address(to).map_err(|e| UsageError::Other(format!("invalid --send-to: {e}")))?;
+        let from = match &self.from {
+            Some(from) => {
+                check_address(from)
+                    .map_err(|e| UsageError::Other(format!("invalid --from: {e}")))?;
+                from.clone()
+            }
+            None if check_address(user).is_ok() => user.to_string(),
+            None => {
+                return Err(UsageError::Other(
+                    "--send-to needs a sender: give --from ADDR (the user name is not an e-mail address)"
+                        .to_string(),
+                ));
+            }
+        };
+        Ok(Some(SendRequest {
+            from,
+            to: to.clone(),
+        }))
+    }
+}
+
+/// `PLAIN`, `login`, `CRAM-MD5`, ... for `--auth-mech`.
+pub fn parse_mechanism(text: &str) -> Result<Mechanism, String> {
+    text.parse::<Mechanism>().map_err(|e| e.to_string())
 }
 
 /// This machine's name when it is a usable FQDN (has a dot, is not localhost).
@@ -299,6 +777,15 @@ pub fn parse_pin(text: &str) -> Result<(String, IpAddr), String> {
     Ok((name, ip))
 }
 
+/// `FROM=TO` for `--port-map`, two ports.
+pub fn parse_port_map(text: &str) -> Result<(u16, u16), String> {
+    let bad = || format!("{text:?} is not FROM=TO, e.g. 25=2525");
+    let (from, to) = text.split_once('=').ok_or_else(bad)?;
+    let from = parse_port(from).map_err(|_| bad())?;
+    let to = parse_port(to).map_err(|_| bad())?;
+    Ok((from, to))
+}
+
 /// `IP` or `IP:PORT` or `[IPv6]:PORT`; port 53 by default.
 pub fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
     if let Ok(ip) = text.parse::<IpAddr>() {
@@ -363,7 +850,9 @@ mod tests {
         let mut argv = vec!["smtp-doctor", "check"];
         argv.extend_from_slice(args);
         let cli = Cli::try_parse_from(argv).expect("parses");
-        let Command::Check(check) = cli.command;
+        let Command::Check(check) = cli.command else {
+            panic!("not a check command");
+        };
         check.plan()
     }
 
@@ -399,6 +888,31 @@ mod tests {
         assert!(plan(&["mail.example.com", "--ehlo", "a b"]).is_err());
         assert!(plan(&["mail.example.com", "--servername", "bad name"]).is_err());
         assert!(plan(&["mail.example.com", "--ca-file", "/nonexistent/ca.pem"]).is_err());
-        assert!(plan(&["a@b.example"]).is_err());
+        assert!(plan(&["a@b.example", "--host"]).is_err());
+        assert!(plan(&["mail.example.com:25", "--inbound"]).is_err());
+        assert!(plan(&["192.0.2.1", "--inbound"]).is_err());
+        assert!(plan(&["a@b.example", "--servername", "mx.b.example"]).is_err());
+        assert!(plan(&["b.example", "--inbound", "--servername", "mx.b.example"]).is_err());
+    }
+
+    #[test]
+    fn domains_and_addresses() {
+        let p = plan(&["alice@example.com", "--port-map", "25=2525", "-p", "587"]).unwrap();
+        assert!(p.target.is_address());
+        assert_eq!(p.discovery.mode, Mode::Auto);
+        assert_eq!(p.discovery.port_filter, vec![587]);
+        assert_eq!(p.options.port_map, vec![(25, 2525)]);
+        assert_eq!(p.options.connect_port(25), 2525);
+        assert_eq!(p.options.connect_port(587), 587);
+        let p = plan(&["example.com", "--inbound", "--security", "tls"]).unwrap();
+        assert_eq!(p.discovery.mode, Mode::Inbound);
+        assert_eq!(p.discovery.security, Some(Security::ImplicitTls));
+        assert!(p.discovery.port_filter.is_empty());
+        let p = plan(&["mail.example.com", "--host"]).unwrap();
+        assert_eq!(p.discovery.mode, Mode::Host);
+        assert_eq!(parse_port_map("25=40025"), Ok((25, 40025)));
+        for bad in ["25", "25=", "=25", "0=25", "25=70000", "a=b"] {
+            assert!(parse_port_map(bad).is_err(), "{bad}");
+        }
     }
 }

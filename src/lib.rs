@@ -7,8 +7,10 @@
 pub mod cert;
 pub mod check;
 pub mod cli;
+pub mod discover;
 pub mod dns;
 pub mod model;
+pub mod ports;
 pub mod probe;
 pub mod providers;
 pub mod report;

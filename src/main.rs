@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use smtp_doctor::cli::{CheckArgs, Cli, Command};
+use smtp_doctor::cli::{CheckArgs, Cli, Command, PortsArgs, ProvidersArgs};
 use smtp_doctor::report::{self, Report};
 use smtp_doctor::verdict::Severity;
 
@@ -26,6 +26,82 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check(&args),
+        Command::Providers(args) => providers(&args),
+        Command::Ports(args) => ports(&args),
+    }
+}
+
+/// `smtp-doctor ports`: 1 when a port is blocked, intercepted or stripped, or nothing could
+/// be reached; 0 otherwise.
+fn ports(args: &PortsArgs) -> ExitCode {
+    let plan = match args.plan() {
+        Ok(plan) => plan,
+        Err(e) => return usage_failure(&e.to_string()),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return usage_failure(&format!("cannot start the async runtime: {e}")),
+    };
+    let report = match runtime.block_on(smtp_doctor::ports::run(&plan)) {
+        Ok(report) => report,
+        Err(e) => return usage_failure(&e.to_string()),
+    };
+    // Sockets still closing must not hold the process.
+    runtime.shutdown_background();
+    let code = if report.count(Severity::Error) > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    let stdout = io::stdout();
+    let color = args.color.enabled(stdout.is_terminal());
+    let mut out = io::BufWriter::new(stdout.lock());
+    let written = if args.json {
+        report::ports::write_json(&report, &mut out)
+    } else {
+        report::ports::write(&report, &mut out, color)
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            eprintln!("smtp-doctor: cannot write the report: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn providers(args: &ProvidersArgs) -> ExitCode {
+    let catalog = match args.catalog() {
+        Ok(catalog) => catalog,
+        Err(e) => return usage_failure(&e.to_string()),
+    };
+    let stdout = io::stdout();
+    let color = args.color.enabled(stdout.is_terminal());
+    let mut out = io::BufWriter::new(stdout.lock());
+    let written = match &args.id {
+        None if args.json => report::provider::write_list_json(&catalog, &mut out),
+        None => report::provider::write_list(&catalog, &mut out, color),
+        Some(id) => match catalog.get(id) {
+            Some(preset) if args.json => report::provider::write_one_json(preset, &mut out),
+            Some(preset) => report::provider::write_one(preset, &mut out, color),
+            None => {
+                return usage_failure(&format!(
+                    "unknown provider {id:?}; `smtp-doctor providers` lists the known ones"
+                ));
+            }
+        },
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("smtp-doctor: cannot write: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

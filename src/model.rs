@@ -102,6 +102,10 @@ pub enum Phase {
     EhloTls,
     /// QUIT.
     Quit,
+    /// The AUTH exchange of the credential check (`--user`).
+    Auth,
+    /// MAIL, RCPT and DATA of the test message (`--send-to`).
+    Send,
 }
 
 impl Phase {
@@ -115,6 +119,8 @@ impl Phase {
             Phase::Tls => "tls",
             Phase::EhloTls => "ehlo_tls",
             Phase::Quit => "quit",
+            Phase::Auth => "auth",
+            Phase::Send => "send",
         }
     }
 }
@@ -199,6 +205,78 @@ pub enum WrongMode {
     ImplicitTlsOnStarttlsPort,
     /// An implicit-TLS port that greets in plain text: it wants STARTTLS or plain SMTP.
     PlainOnTlsPort,
+}
+
+/// Who refused a connection attempt at the network level (not the server's TCP reset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// An ICMP error arrived (Linux reports which one through `IP_RECVERR`).
+    Icmp(IcmpError),
+    /// This machine refused to send it: `connect` failed with EPERM or EACCES (a local
+    /// firewall rule).
+    LocalFirewall,
+}
+
+/// An ICMP error that ended a connection attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpError {
+    /// ICMPv6 rather than ICMP for IPv4.
+    pub v6: bool,
+    /// The ICMP type (3, destination unreachable, for IPv4; 1 for ICMPv6).
+    pub icmp_type: u8,
+    /// The ICMP code.
+    pub code: u8,
+    /// Who sent it: a router on the way, or the host itself.
+    pub from: Option<IpAddr>,
+}
+
+/// What an ICMP error says, in the terms that matter for a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IcmpKind {
+    /// Administratively prohibited (or another policy code): a firewall forbids the path.
+    Prohibited,
+    /// Port unreachable: for TCP a firewall's reject (a host answers a closed TCP port with
+    /// a reset, not ICMP).
+    PortUnreachable,
+    /// Host or address unreachable.
+    HostUnreachable,
+    /// Network unreachable, no route.
+    NetUnreachable,
+    /// Any other ICMP error.
+    Other,
+}
+
+impl IcmpError {
+    /// What the type and code mean (RFC 792, RFC 1812 section 5.2.7.1, RFC 4443 section 3.1).
+    pub fn kind(&self) -> IcmpKind {
+        match (self.v6, self.icmp_type, self.code) {
+            (false, 3, 9 | 10 | 13 | 14 | 15) | (true, 1, 1 | 5 | 6) => IcmpKind::Prohibited,
+            (false, 3, 3) | (true, 1, 4) => IcmpKind::PortUnreachable,
+            (false, 3, 1 | 7 | 12) | (true, 1, 3) => IcmpKind::HostUnreachable,
+            (false, 3, 0 | 6 | 11) | (true, 1, 0 | 2) => IcmpKind::NetUnreachable,
+            _ => IcmpKind::Other,
+        }
+    }
+
+    /// `ICMP administratively prohibited (type 3, code 13) from 192.0.2.1`.
+    pub fn describe(&self) -> String {
+        let what = match self.kind() {
+            IcmpKind::Prohibited => "administratively prohibited",
+            IcmpKind::PortUnreachable => "port unreachable",
+            IcmpKind::HostUnreachable => "host unreachable",
+            IcmpKind::NetUnreachable => "network unreachable",
+            IcmpKind::Other => "error",
+        };
+        let family = if self.v6 { "ICMPv6" } else { "ICMP" };
+        let from = self
+            .from
+            .map(|ip| format!(" from {ip}"))
+            .unwrap_or_default();
+        format!(
+            "{family} {what} (type {}, code {}){from}",
+            self.icmp_type, self.code
+        )
+    }
 }
 
 /// One entry of the verification result.
@@ -352,6 +430,9 @@ pub struct Observation {
     pub wrong_mode: Option<WrongMode>,
     /// What answered instead of an SMTP server (e.g. "an SSH server"), when something did.
     pub not_smtp: Option<String>,
+    /// Who said the endpoint cannot be reached, when a connect failed that way (an ICMP
+    /// error, or this machine's firewall).
+    pub unreachable: Option<Unreachable>,
     /// Time per phase.
     pub timings: Timings,
     /// The dialogue.
@@ -372,6 +453,7 @@ impl Observation {
             ehlo_tls: None,
             wrong_mode: None,
             not_smtp: None,
+            unreachable: None,
             timings: Timings::default(),
             transcript: Vec::new(),
         }
@@ -381,4 +463,235 @@ impl Observation {
     pub fn final_ehlo(&self) -> Option<&Ehlo> {
         self.ehlo_tls.as_ref().or(self.ehlo.as_ref())
     }
+}
+
+// The credential check (`--user`) and the test message (`--send-to`). They run after the
+// probes, on a new connection, and only when the user asked for them.
+
+/// How the credential check at one endpoint ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthOutcome {
+    /// `235`: the credentials work.
+    Authenticated,
+    /// Refused with a 5xx reply.
+    Rejected,
+    /// Refused with a 4xx reply: the server could not check them now.
+    TemporaryFailure,
+    /// No usable mechanism: the one asked for is not offered, none fits the kind of secret,
+    /// or the server offers no AUTH at all. Nothing secret was sent.
+    MechanismUnsupported,
+    /// Not attempted: the connection is not encrypted (and `--allow-plaintext-auth` was not
+    /// given). Nothing secret was sent.
+    PlaintextRefused,
+    /// Not attempted: the server's certificate failed verification (and
+    /// `--allow-plaintext-auth` was not given). Nothing secret was sent.
+    UntrustedRefused,
+    /// The dialogue broke before a verdict (connection, timeout, protocol).
+    Error,
+    /// No endpoint completed the SMTP dialogue, so there was nowhere to try.
+    NotAttempted,
+}
+
+impl AuthOutcome {
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthOutcome::Authenticated => "authenticated",
+            AuthOutcome::Rejected => "rejected",
+            AuthOutcome::TemporaryFailure => "temporary_failure",
+            AuthOutcome::MechanismUnsupported => "mechanism_unsupported",
+            AuthOutcome::PlaintextRefused => "plaintext_refused",
+            AuthOutcome::UntrustedRefused => "untrusted_refused",
+            AuthOutcome::Error => "error",
+            AuthOutcome::NotAttempted => "not_attempted",
+        }
+    }
+}
+
+/// What a server's reply means and what to do about it (filled in by the verdict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// What it means, one sentence.
+    pub cause: String,
+    /// What to do, one sentence.
+    pub advice: String,
+    /// Where the knowledge comes from: a provider's name, `RFC 4954`, `RFC 3463`, ...
+    pub source: String,
+}
+
+/// One AUTH attempt at one endpoint (or the reason there was none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthAttempt {
+    /// Where; `None` when no endpoint could be tried.
+    pub endpoint: Option<Endpoint>,
+    /// The connection was encrypted when AUTH was (or would have been) sent.
+    pub tls: bool,
+    /// Mechanisms the server offered (EHLO `AUTH` inside TLS), as advertised.
+    pub offered: Vec<String>,
+    /// The mechanism used.
+    pub mechanism: Option<crate::smtp::sasl::Mechanism>,
+    /// How it ended.
+    pub outcome: AuthOutcome,
+    /// The server's final reply to the exchange.
+    pub reply: Option<Reply>,
+    /// The error a token mechanism explained before its final reply (decoded JSON).
+    pub detail: Option<String>,
+    /// Why there was no verdict from the server (refusal, unsupported mechanism, broken
+    /// dialogue), and in which phase.
+    pub error: Option<PhaseError>,
+    /// Wall-clock time of the whole session (connect to QUIT).
+    pub duration: Option<Duration>,
+    /// The dialogue of the session, secrets redacted.
+    pub transcript: Vec<TranscriptLine>,
+    /// Cause and advice for a refusal (set by the verdict).
+    pub explanation: Option<Explanation>,
+}
+
+impl AuthAttempt {
+    /// An attempt that ended before any connection: refused or nowhere to go.
+    pub fn not_sent(
+        endpoint: Option<Endpoint>,
+        outcome: AuthOutcome,
+        message: impl Into<String>,
+    ) -> AuthAttempt {
+        AuthAttempt {
+            endpoint,
+            tls: false,
+            offered: Vec::new(),
+            mechanism: None,
+            outcome,
+            reply: None,
+            detail: None,
+            error: Some(PhaseError {
+                phase: Phase::Auth,
+                message: message.into(),
+            }),
+            duration: None,
+            transcript: Vec::new(),
+            explanation: None,
+        }
+    }
+}
+
+/// A command of the test message's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SendCommand {
+    /// `MAIL FROM:<...>`.
+    MailFrom,
+    /// `RCPT TO:<...>`.
+    RcptTo,
+    /// `DATA`.
+    Data,
+    /// The message content and its end-of-data line; the reply is the final verdict.
+    EndOfData,
+}
+
+impl SendCommand {
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendCommand::MailFrom => "mail_from",
+            SendCommand::RcptTo => "rcpt_to",
+            SendCommand::Data => "data",
+            SendCommand::EndOfData => "end_of_data",
+        }
+    }
+
+    /// How messages name it: `MAIL FROM`, `RCPT TO`, `DATA`, `the end of the message`.
+    pub fn label(self) -> &'static str {
+        match self {
+            SendCommand::MailFrom => "MAIL FROM",
+            SendCommand::RcptTo => "RCPT TO",
+            SendCommand::Data => "DATA",
+            SendCommand::EndOfData => "the end of the message",
+        }
+    }
+}
+
+/// One command of the transaction and the server's reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendStep {
+    /// What was sent.
+    pub command: SendCommand,
+    /// The reply.
+    pub reply: Reply,
+}
+
+/// How the test message ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SendOutcome {
+    /// The final reply was 2xx: the server took responsibility for the message.
+    Accepted,
+    /// A 5xx reply at some step.
+    Rejected,
+    /// A 4xx reply at some step.
+    TemporaryFailure,
+    /// The dialogue broke (connection, timeout, protocol) or the message could not be made.
+    Error,
+    /// Not sent: no AUTH attempt succeeded.
+    Skipped,
+}
+
+impl SendOutcome {
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendOutcome::Accepted => "accepted",
+            SendOutcome::Rejected => "rejected",
+            SendOutcome::TemporaryFailure => "temporary_failure",
+            SendOutcome::Error => "error",
+            SendOutcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// The test message (`--send-to`), sent after a successful AUTH on the same connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendAttempt {
+    /// Where it was sent; `None` when it was not.
+    pub endpoint: Option<Endpoint>,
+    /// Envelope and header sender.
+    pub from: String,
+    /// Envelope and header recipient.
+    pub to: String,
+    /// The message's `Message-ID` (`<...>`), when it was made.
+    pub message_id: Option<String>,
+    /// Its `Date`, RFC 3339 in UTC.
+    pub date: Option<String>,
+    /// Bytes of content sent after `354` (dot-stuffed, with the end-of-data line).
+    pub size: Option<usize>,
+    /// Each command and its reply, in order.
+    pub steps: Vec<SendStep>,
+    /// How it ended.
+    pub outcome: SendOutcome,
+    /// The queue id in the final reply (`queued as 4ABC123`), when one could be found.
+    pub queue_id: Option<String>,
+    /// Why there was no reply verdict (skipped, broken dialogue), and in which phase.
+    pub error: Option<PhaseError>,
+    /// Cause and advice for a refusal (set by the verdict).
+    pub explanation: Option<Explanation>,
+}
+
+impl SendAttempt {
+    /// The step whose reply was a refusal, if any.
+    pub fn refused_step(&self) -> Option<&SendStep> {
+        self.steps
+            .iter()
+            .find(|s| !s.reply.is_positive() && !s.reply.is_intermediate())
+    }
+}
+
+/// The credential check of a run: who, with what, every attempt and the test message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialCheck {
+    /// The user name (never the secret).
+    pub user: String,
+    /// The kind of secret supplied.
+    pub credential: crate::smtp::sasl::CredentialKind,
+    /// The mechanism asked for with `--auth-mech`.
+    pub forced: Option<crate::smtp::sasl::Mechanism>,
+    /// One per endpoint tried (one by default, several with `--auth-all`).
+    pub attempts: Vec<AuthAttempt>,
+    /// The test message, when `--send-to` was given.
+    pub send: Option<SendAttempt>,
 }

@@ -1,4 +1,6 @@
-//! What the user typed as TARGET, parsed: a host name or address, maybe a port, maybe a scheme.
+//! What the user typed as TARGET, parsed: a host name or IP address, maybe a port, maybe a
+//! scheme; or an e-mail address, whose domain is then checked. Whether a bare name is a mail
+//! domain or a server is decided later, from DNS ([`crate::discover`]).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -34,15 +36,34 @@ pub struct Target {
     pub port: Option<u16>,
     /// A security mode implied by the scheme (`smtps://` is implicit TLS).
     pub scheme_security: Option<Security>,
+    /// The local part when the target is an e-mail address (`alice` of `alice@example.com`);
+    /// `host` is then the address's domain.
+    pub local_part: Option<String>,
 }
 
 impl Target {
-    /// `host` or `ip`, as in the JSON's `target.kind`.
+    /// `host`, `ip` or `address`, as in the JSON's `target.kind` (a bare name may still turn
+    /// out to be a `domain` once its MX records are known).
     pub fn kind(&self) -> &'static str {
-        match self.host {
-            Host::Name(_) => "host",
-            Host::Ip(_) => "ip",
+        match (&self.host, &self.local_part) {
+            (_, Some(_)) => "address",
+            (Host::Name(_), None) => "host",
+            (Host::Ip(_), None) => "ip",
         }
+    }
+
+    /// Whether the target is an e-mail address.
+    pub fn is_address(&self) -> bool {
+        self.local_part.is_some()
+    }
+
+    /// Whether the target names one server: an IP address, or a name with a port or scheme.
+    /// Such a target is never taken for a mail domain.
+    pub fn names_a_server(&self) -> bool {
+        !self.is_address()
+            && (matches!(self.host, Host::Ip(_))
+                || self.port.is_some()
+                || self.scheme_security.is_some())
     }
 }
 
@@ -61,17 +82,27 @@ pub enum TargetError {
     /// The host is neither a valid name nor an address.
     #[error("invalid host name {0:?}: use letters, digits, '-' and dots, e.g. smtp.example.com")]
     Host(String),
-    /// An e-mail address (not supported yet by this command).
-    #[error("{0:?} looks like an e-mail address; give the mail server's host name instead")]
+    /// An e-mail address that cannot be used: a bad local part or domain, or with a port or
+    /// scheme.
+    #[error(
+        "invalid e-mail address {0:?}: give it as user@example.com (no port, no scheme, a domain name after the @)"
+    )]
     Address(String),
 }
 
+/// Longest local part RFC 5321 section 4.5.3.1.1 allows.
+const MAX_LOCAL_PART: usize = 64;
+
 /// Parses a target: `host`, `host:port`, `1.2.3.4`, `1.2.3.4:port`, `::1`, `[::1]:port`,
-/// `smtp://host[:port]`, `smtps://host[:port]`.
+/// `smtp://host[:port]`, `smtps://host[:port]`, or an e-mail address `user@example.com`
+/// (also `<user@example.com>` and `mailto:user@example.com`).
 pub fn parse(input: &str) -> Result<Target, TargetError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(TargetError::Empty);
+    }
+    if trimmed.contains('@') {
+        return parse_address(input, trimmed);
     }
     let (scheme_security, rest) = match trimmed.split_once("://") {
         Some((scheme, rest)) => {
@@ -87,9 +118,6 @@ pub fn parse(input: &str) -> Result<Target, TargetError> {
     if rest.is_empty() {
         return Err(TargetError::Empty);
     }
-    if rest.contains('@') {
-        return Err(TargetError::Address(rest.to_string()));
-    }
     let (host_text, port_text) = split_host_port(rest)?;
     let port = port_text.map(parse_port).transpose()?;
     let host = parse_host(host_text)?;
@@ -98,6 +126,46 @@ pub fn parse(input: &str) -> Result<Target, TargetError> {
         host,
         port,
         scheme_security,
+        local_part: None,
+    })
+}
+
+/// `user@example.com`, `<user@example.com>`, `mailto:user@example.com`. The domain must be a
+/// name (an address literal such as `user@[192.0.2.1]` has no MX to look up); the local part is
+/// kept as typed (it is only shown, never sent), split at the last `@` since a quoted local
+/// part may contain one.
+fn parse_address(input: &str, trimmed: &str) -> Result<Target, TargetError> {
+    let bad = || TargetError::Address(trimmed.to_string());
+    let unwrapped = trimmed
+        .strip_prefix('<')
+        .and_then(|t| t.strip_suffix('>'))
+        .unwrap_or(trimmed);
+    let address = unwrapped
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("mailto:"))
+        .and_then(|_| unwrapped.get(7..))
+        .unwrap_or(unwrapped);
+    let (local, domain) = address.rsplit_once('@').ok_or_else(bad)?;
+    let local_ok = !local.is_empty()
+        && local.len() <= MAX_LOCAL_PART
+        && !local.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !local.contains("://");
+    if !local_ok {
+        return Err(bad());
+    }
+    let name = domain
+        .strip_suffix('.')
+        .unwrap_or(domain)
+        .to_ascii_lowercase();
+    if !is_host_name(&name) {
+        return Err(bad());
+    }
+    Ok(Target {
+        input: input.to_string(),
+        host: Host::Name(name),
+        port: None,
+        scheme_security: None,
+        local_part: Some(local.to_string()),
     })
 }
 
@@ -203,6 +271,29 @@ mod tests {
         let t = ok("smtp://mail.example.net:25/");
         assert_eq!(t.scheme_security, Some(Security::Starttls));
         assert_eq!(t.port, Some(25));
+        assert!(t.names_a_server());
+        assert!(!ok("mail.example.net").names_a_server());
+        assert!(ok("192.0.2.1").names_a_server());
+    }
+
+    #[test]
+    fn addresses() {
+        let t = ok("Alice@Example.COM.");
+        assert_eq!(t.host, Host::Name("example.com".into()));
+        assert_eq!(t.local_part.as_deref(), Some("Alice"));
+        assert_eq!(t.kind(), "address");
+        assert!(t.is_address() && !t.names_a_server());
+        assert_eq!((t.port, t.scheme_security), (None, None));
+
+        assert_eq!(ok("<bob@example.org>").local_part.as_deref(), Some("bob"));
+        assert_eq!(
+            ok("mailto:carol@example.org").host,
+            Host::Name("example.org".into())
+        );
+        // A quoted local part may hold an @; the domain is after the last one.
+        let t = ok("\"a@b\"@example.net");
+        assert_eq!(t.local_part.as_deref(), Some("\"a@b\""));
+        assert_eq!(t.host, Host::Name("example.net".into()));
     }
 
     #[test]
@@ -222,7 +313,23 @@ mod tests {
         assert!(matches!(parse("999.1.1.1"), Err(TargetError::Host(_))));
         assert!(matches!(parse("[::1"), Err(TargetError::Host(_))));
         assert!(matches!(parse("[::1]x"), Err(TargetError::Host(_))));
-        assert!(matches!(parse("a@b.example"), Err(TargetError::Address(_))));
+        for bad in [
+            "@example.com",
+            "alice@",
+            "alice@[192.0.2.1]",
+            "alice@example.com:587",
+            "smtp://alice@example.com",
+            "al ice@example.com",
+            "alice@bad_host name",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(TargetError::Address(_))),
+                "{bad}: {:?}",
+                parse(bad)
+            );
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(matches!(parse(&long_local), Err(TargetError::Address(_))));
         let long = format!("{}.example", "a".repeat(64));
         assert!(matches!(parse(&long), Err(TargetError::Host(_))));
     }

@@ -1,7 +1,12 @@
 //! The probe engine: one [`session`] per endpoint, all endpoints at once, results in a stable
-//! order. Failures of the server are data in the [`Observation`], never an `Err`.
+//! order. Failures of the server are data in the [`Observation`], never an `Err`. After the
+//! probes, [`auth`] runs the credential check (`--user`) on connections of its own.
 
+pub mod auth;
+mod connect;
 mod session;
+
+pub(crate) use session::no_route;
 
 use std::time::Duration;
 
@@ -51,6 +56,19 @@ pub struct ProbeOptions {
     pub force_starttls: bool,
     /// Read bounds.
     pub limits: ReadLimits,
+    /// `--port-map FROM=TO`: connect to TO wherever port FROM is probed (a tunnel or a NAT
+    /// forward); the endpoint keeps FROM, so it is judged as what it stands for.
+    pub port_map: Vec<(u16, u16)>,
+}
+
+impl ProbeOptions {
+    /// The port to connect to for an endpoint on `port`.
+    pub fn connect_port(&self, port: u16) -> u16 {
+        self.port_map
+            .iter()
+            .find(|(from, _)| *from == port)
+            .map_or(port, |(_, to)| *to)
+    }
 }
 
 impl Default for ProbeOptions {
@@ -63,8 +81,20 @@ impl Default for ProbeOptions {
             servername: None,
             force_starttls: false,
             limits: ReadLimits::default(),
+            port_map: Vec::new(),
         }
     }
+}
+
+/// Probes one endpoint, giving up at `deadline` (the run's) at the latest; for callers that
+/// start each probe as soon as its endpoint is known and bound the concurrency themselves.
+pub async fn probe_one(
+    endpoint: Endpoint,
+    options: &ProbeOptions,
+    tls: &TlsClient,
+    deadline: Instant,
+) -> Observation {
+    session::probe(endpoint, options, tls, deadline).await
 }
 
 /// Probes every endpoint concurrently (at most [`CONCURRENCY`] at once); the result has one

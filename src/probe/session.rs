@@ -1,5 +1,7 @@
 //! One endpoint's dialogue: connect, banner, EHLO, STARTTLS, TLS, EHLO, QUIT, each step with its
-//! deadline and every line in the transcript. Never MAIL, RCPT, DATA or AUTH.
+//! deadline and every line in the transcript. The probe itself never sends MAIL, RCPT, DATA or
+//! AUTH; the credential check ([`super::auth`]) opens a session of its own with
+//! [`Session::open`] and continues on the returned stream.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -14,9 +16,10 @@ use tokio_openssl::SslStream;
 
 use super::ProbeOptions;
 use crate::model::{
-    Direction, Endpoint, Observation, Phase, PhaseError, Security, StarttlsObservation, State,
-    TranscriptLine, WrongMode,
+    Direction, Endpoint, IcmpKind, Observation, Phase, PhaseError, Security, StarttlsObservation,
+    State, TranscriptLine, Unreachable, WrongMode,
 };
+use crate::smtp::sasl::Outgoing;
 use crate::smtp::{self, Ehlo, ParsedReply, Reply, ReplyError, ReplyParser};
 use crate::tls::{self, Recorder, TlsClient};
 
@@ -24,7 +27,8 @@ use crate::tls::{self, Recorder, TlsClient};
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-type BoxStream = Box<dyn Stream>;
+/// The stream a session talks over.
+pub(super) type BoxStream = Box<dyn Stream>;
 
 /// How many first bytes of a handshake are kept to tell what the server really sent.
 const RECORD_LIMIT: usize = 1024;
@@ -32,14 +36,17 @@ const RECORD_LIMIT: usize = 1024;
 const QUIT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why the dialogue stopped early.
-struct Stop {
-    state: State,
-    phase: Phase,
-    message: String,
+pub(super) struct Stop {
+    /// How far it got.
+    pub(super) state: State,
+    /// The step it stopped in.
+    pub(super) phase: Phase,
+    /// What happened, in plain words.
+    pub(super) message: String,
 }
 
 impl Stop {
-    fn new(state: State, phase: Phase, message: impl Into<String>) -> Stop {
+    pub(super) fn new(state: State, phase: Phase, message: impl Into<String>) -> Stop {
         Stop {
             state,
             phase,
@@ -55,16 +62,7 @@ pub(super) async fn probe(
     tls: &TlsClient,
     deadline: Instant,
 ) -> Observation {
-    let mut session = Session {
-        options,
-        tls,
-        deadline,
-        started: Instant::now(),
-        parser: ReplyParser::new(options.limits.reply),
-        received: 0,
-        in_tls: false,
-        obs: Observation::new(endpoint),
-    };
+    let mut session = Session::new(endpoint, options, tls, deadline);
     if let Some(message) = no_route(session.obs.endpoint.ip, session.obs.endpoint.port) {
         session.obs.state = State::Skipped;
         session.obs.error = Some(PhaseError {
@@ -73,23 +71,15 @@ pub(super) async fn probe(
         });
         return session.obs;
     }
-    let result = match session.obs.endpoint.security {
-        Security::ImplicitTls => session.implicit_tls().await,
-        Security::Starttls | Security::Plain => session.plain_start().await,
-    };
-    if let Err(stop) = result {
-        session.note(Direction::Error, &stop.message);
-        session.obs.state = stop.state;
-        session.obs.error = Some(PhaseError {
-            phase: stop.phase,
-            message: stop.message,
-        });
+    match session.open().await {
+        Ok(mut stream) => session.quit(&mut stream).await,
+        Err(stop) => session.stopped(stop),
     }
-    session.obs.timings.total = Some(session.started.elapsed());
-    session.obs
+    session.finish()
 }
 
-struct Session<'a> {
+/// One connection's dialogue and what it saw.
+pub(super) struct Session<'a> {
     options: &'a ProbeOptions,
     tls: &'a TlsClient,
     /// The whole run's deadline.
@@ -98,13 +88,62 @@ struct Session<'a> {
     parser: ReplyParser,
     /// Bytes read through the reply reader so far (bounded by the limits).
     received: usize,
-    in_tls: bool,
-    obs: Observation,
+    /// The dialogue is inside TLS now.
+    pub(super) in_tls: bool,
+    /// What was seen so far.
+    pub(super) obs: Observation,
+}
+
+impl<'a> Session<'a> {
+    /// A session with nothing seen yet; `deadline` is the whole run's.
+    pub(super) fn new(
+        endpoint: Endpoint,
+        options: &'a ProbeOptions,
+        tls: &'a TlsClient,
+        deadline: Instant,
+    ) -> Session<'a> {
+        Session {
+            options,
+            tls,
+            deadline,
+            started: Instant::now(),
+            parser: ReplyParser::new(options.limits.reply),
+            received: 0,
+            in_tls: false,
+            obs: Observation::new(endpoint),
+        }
+    }
 }
 
 impl Session<'_> {
+    /// Runs the dialogue up to the last EHLO (inside TLS when TLS was started) and returns
+    /// the stream, ready for the next command. A STARTTLS endpoint whose server does not
+    /// offer STARTTLS, or refuses it, stays in plain text ([`Session::in_tls`] says which).
+    pub(super) async fn open(&mut self) -> Result<BoxStream, Stop> {
+        match self.obs.endpoint.security {
+            Security::ImplicitTls => self.implicit_tls().await,
+            Security::Starttls | Security::Plain => self.plain_start().await,
+        }
+    }
+
+    /// Records why the dialogue stopped (state, error, transcript).
+    pub(super) fn stopped(&mut self, stop: Stop) {
+        self.note(Direction::Error, &stop.message);
+        self.obs.state = stop.state;
+        self.obs.error = Some(PhaseError {
+            phase: stop.phase,
+            message: stop.message,
+        });
+    }
+
+    /// Ends the session: the total time, and everything seen.
+    pub(super) fn finish(mut self) -> Observation {
+        self.obs.timings.total = Some(self.started.elapsed());
+        self.obs
+    }
+
     /// STARTTLS or plain endpoints: the dialogue starts in clear text.
-    async fn plain_start(&mut self) -> Result<(), Stop> {
+    async fn plain_start(&mut self) -> Result<BoxStream, Stop> {
         let (tcp, local) = self.connect().await?;
         let mut stream: BoxStream = Box::new(tcp);
 
@@ -144,8 +183,7 @@ impl Session<'_> {
                 reply: None,
                 injected: Vec::new(),
             });
-            self.quit(&mut stream).await;
-            return Ok(());
+            return Ok(stream);
         }
 
         let started = Instant::now();
@@ -173,8 +211,7 @@ impl Session<'_> {
             injected,
         });
         if !go {
-            self.quit(&mut stream).await;
-            return Ok(());
+            return Ok(stream);
         }
 
         let started = Instant::now();
@@ -185,20 +222,20 @@ impl Session<'_> {
         let ehlo = self.ehlo(&mut stream, local, Phase::EhloTls).await?;
         self.obs.timings.ehlo_tls = Some(started.elapsed());
         self.obs.ehlo_tls = Some(ehlo);
-        self.quit(&mut stream).await;
-        Ok(())
+        Ok(stream)
     }
 
     /// Implicit TLS: the handshake comes first, then the greeting inside TLS.
-    async fn implicit_tls(&mut self) -> Result<(), Stop> {
+    async fn implicit_tls(&mut self) -> Result<BoxStream, Stop> {
         let (tcp, local) = self.connect().await?;
         let started = Instant::now();
         let mut stream = self.handshake(Box::new(tcp), Phase::Tls).await?;
         self.obs.timings.tls = Some(started.elapsed());
-        self.greet_inside_tls(&mut stream, local).await
+        self.greet_inside_tls(&mut stream, local).await?;
+        Ok(stream)
     }
 
-    /// Banner and EHLO inside an established TLS session, then QUIT.
+    /// Banner and EHLO inside an established TLS session (the caller says QUIT).
     async fn greet_inside_tls(
         &mut self,
         stream: &mut BoxStream,
@@ -221,7 +258,6 @@ impl Session<'_> {
         let ehlo = self.ehlo(stream, local, Phase::EhloTls).await?;
         self.obs.timings.ehlo_tls = Some(started.elapsed());
         self.obs.ehlo_tls = Some(ehlo);
-        self.quit(stream).await;
         Ok(())
     }
 
@@ -245,8 +281,9 @@ impl Session<'_> {
                 self.obs.timings.tls = Some(started.elapsed());
                 self.obs.wrong_mode = Some(WrongMode::ImplicitTlsOnStarttlsPort);
                 // Learn what the server offers in the mode it speaks; failures here are notes.
-                if let Err(stop) = self.greet_inside_tls(&mut stream, local).await {
-                    self.note(Direction::Error, &stop.message);
+                match self.greet_inside_tls(&mut stream, local).await {
+                    Ok(()) => self.quit(&mut stream).await,
+                    Err(stop) => self.note(Direction::Error, &stop.message),
                 }
                 Stop::new(
                     State::Timeout,
@@ -264,10 +301,13 @@ impl Session<'_> {
 
     /// TCP connect within the connect timeout (and the run's deadline).
     async fn connect(&mut self) -> Result<(TcpStream, IpAddr), Stop> {
-        let address = SocketAddr::new(self.obs.endpoint.ip, self.obs.endpoint.port);
+        // `--port-map`: the endpoint keeps its port (the verdicts judge port 25 as port 25),
+        // the connection goes where the user's tunnel or NAT forwards it.
+        let port = self.options.connect_port(self.obs.endpoint.port);
+        let address = SocketAddr::new(self.obs.endpoint.ip, port);
         let deadline = (Instant::now() + self.options.connect_timeout).min(self.deadline);
         let started = Instant::now();
-        let result = timeout_at(deadline, TcpStream::connect(address)).await;
+        let result = timeout_at(deadline, super::connect::connect(address)).await;
         let elapsed = started.elapsed();
         if self.obs.timings.connect.is_none() {
             self.obs.timings.connect = Some(elapsed);
@@ -281,17 +321,25 @@ impl Session<'_> {
                     elapsed.as_millis()
                 ),
             )),
-            Ok(Err(error)) => Err(connect_error(&error)),
+            Ok(Err(failure)) => {
+                self.obs.unreachable = failure.unreachable;
+                Err(connect_error(&failure.error, failure.unreachable.as_ref()))
+            }
             Ok(Ok(tcp)) => {
                 let _ = tcp.set_nodelay(true);
                 let local = tcp
                     .local_addr()
                     .map(|a| a.ip())
                     .unwrap_or(self.obs.endpoint.ip);
+                let mapped = if port == self.obs.endpoint.port {
+                    String::new()
+                } else {
+                    format!(" (port {port}, mapped by --port-map)")
+                };
                 self.note(
                     Direction::Info,
                     &format!(
-                        "connected to {} in {} ms",
+                        "connected to {}{mapped} in {} ms",
                         self.obs.endpoint.address_label(),
                         elapsed.as_millis()
                     ),
@@ -326,7 +374,7 @@ impl Session<'_> {
     }
 
     /// Reads one whole reply within the step deadline and the read bounds.
-    async fn read_reply<S: AsyncRead + Unpin + ?Sized>(
+    pub(super) async fn read_reply<S: AsyncRead + Unpin + ?Sized>(
         &mut self,
         stream: &mut S,
         phase: Phase,
@@ -403,12 +451,53 @@ impl Session<'_> {
         Stop::new(State::ProtocolError, phase, error.to_string())
     }
 
-    async fn send(&mut self, stream: &mut BoxStream, line: &str, phase: Phase) -> Result<(), Stop> {
+    /// Sends a command line (shown in the transcript as is).
+    pub(super) async fn send(
+        &mut self,
+        stream: &mut BoxStream,
+        line: &str,
+        phase: Phase,
+    ) -> Result<(), Stop> {
         self.push(Direction::Send, line.to_string());
+        self.write(stream, &smtp::command(line), phase).await
+    }
+
+    /// Sends a line that may carry a secret: the transcript shows only its redacted form.
+    pub(super) async fn send_secret(
+        &mut self,
+        stream: &mut BoxStream,
+        line: &Outgoing,
+        phase: Phase,
+    ) -> Result<(), Stop> {
+        self.push(Direction::Send, line.redacted().to_string());
+        self.write(stream, &line.to_bytes(), phase).await
+    }
+
+    /// Sends message content (already dot-stuffed and ended); each of its lines goes to the
+    /// transcript.
+    pub(super) async fn send_content(
+        &mut self,
+        stream: &mut BoxStream,
+        bytes: &[u8],
+        phase: Phase,
+    ) -> Result<(), Stop> {
+        let text = String::from_utf8_lossy(bytes);
+        for line in text.split_terminator("\r\n") {
+            self.push(Direction::Send, line.to_string());
+        }
+        self.write(stream, bytes, phase).await
+    }
+
+    /// Writes and flushes within the step deadline.
+    async fn write(
+        &mut self,
+        stream: &mut BoxStream,
+        bytes: &[u8],
+        phase: Phase,
+    ) -> Result<(), Stop> {
         let started = Instant::now();
-        let bytes = smtp::command(line);
         let write = async {
-            stream.write_all(&bytes).await?;
+            stream.write_all(bytes).await?;
             stream.flush().await
         };
         match timeout_at(self.step_deadline(), write).await {
@@ -554,7 +643,7 @@ impl Session<'_> {
     }
 
     /// The name to send as SNI and check the certificate against.
-    fn check_name(&self) -> Option<String> {
+    pub(super) fn check_name(&self) -> Option<String> {
         if let Some(name) = &self.options.servername {
             return Some(name.clone());
         }
@@ -566,7 +655,7 @@ impl Session<'_> {
     }
 
     /// QUIT, politely and briefly; its outcome only goes to the transcript.
-    async fn quit(&mut self, stream: &mut BoxStream) {
+    pub(super) async fn quit(&mut self, stream: &mut BoxStream) {
         let deadline = (Instant::now() + QUIT_TIMEOUT).min(self.deadline);
         self.push(Direction::Send, "QUIT".to_string());
         let bytes = smtp::command("QUIT");
@@ -637,7 +726,8 @@ impl Session<'_> {
         self.note(Direction::Info, &verdict);
     }
 
-    fn note(&mut self, dir: Direction, line: &str) {
+    /// Adds a line of ours to the transcript.
+    pub(super) fn note(&mut self, dir: Direction, line: &str) {
         self.push(dir, line.to_string());
     }
 
@@ -650,8 +740,26 @@ impl Session<'_> {
     }
 }
 
-/// Maps a failed connect to a state, in plain words.
-fn connect_error(error: &io::Error) -> Stop {
+/// Maps a failed connect to a state, in plain words; an ICMP error, when one is known, says
+/// more than the errno (which is the same for "host unreachable" and "prohibited").
+fn connect_error(error: &io::Error, unreachable: Option<&Unreachable>) -> Stop {
+    if let Some(Unreachable::Icmp(icmp)) = unreachable {
+        let message = match icmp.kind() {
+            IcmpKind::Prohibited => format!(
+                "{}: a firewall on the way forbids the connection",
+                icmp.describe()
+            ),
+            IcmpKind::PortUnreachable => format!(
+                "{}: a firewall rejects the connection (a server itself answers a closed TCP port with a reset, not ICMP)",
+                icmp.describe()
+            ),
+            IcmpKind::HostUnreachable | IcmpKind::NetUnreachable => {
+                format!("{}: a router has no way to the host", icmp.describe())
+            }
+            IcmpKind::Other => format!("connect failed: {}", icmp.describe()),
+        };
+        return Stop::new(State::Unreachable, Phase::Connect, message);
+    }
     let (state, message) = match error.raw_os_error() {
         Some(libc::ECONNREFUSED) => (
             State::Refused,
@@ -687,7 +795,7 @@ fn io_stop(error: &io::Error, phase: Phase) -> Stop {
 
 /// `None` when this machine can route to the address; else why not. Uses a UDP "connect",
 /// which only asks the kernel's routing table and sends nothing.
-fn no_route(ip: IpAddr, port: u16) -> Option<String> {
+pub(crate) fn no_route(ip: IpAddr, port: u16) -> Option<String> {
     let bind: SocketAddr = match ip {
         IpAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
         IpAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),

@@ -6,7 +6,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::Report;
+mod auth;
+pub(super) mod ports;
+
+use super::{ProviderInfo, Report};
+use crate::discover::{Candidate, Discovery, Section};
+use crate::dns::{Exchange, LookupFailure, ReverseDns};
 use crate::model::{CertFacts, Observation, StarttlsObservation, Timings, TlsFacts, WrongMode};
 use crate::smtp::{Ehlo, Reply};
 use crate::verdict::{Finding, Severity};
@@ -28,10 +33,14 @@ struct Document<'a> {
     tool: Tool,
     target: TargetJson<'a>,
     duration_ms: u64,
-    provider: Option<()>,
+    provider: Option<ProviderJson<'a>>,
+    domain: Option<DomainJson<'a>>,
     endpoints: Vec<EndpointJson<'a>>,
+    dns: DnsJson<'a>,
     findings: Vec<FindingJson<'a>>,
     summary: Summary,
+    auth: Option<auth::AuthJson<'a>>,
+    send: Option<auth::SendJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -44,6 +53,7 @@ struct Tool {
 struct TargetJson<'a> {
     input: &'a str,
     kind: &'static str,
+    domain: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -51,7 +61,11 @@ struct EndpointJson<'a> {
     host: &'a str,
     ip: String,
     port: u16,
+    connect_port: Option<u16>,
     security: &'static str,
+    role: Option<&'static str>,
+    source: &'static str,
+    reverse_dns: Option<ReverseJson<'a>>,
     state: &'static str,
     error: Option<ErrorJson<'a>>,
     wrong_mode: Option<&'static str>,
@@ -192,31 +206,58 @@ impl<'a> Document<'a> {
             target: TargetJson {
                 input: &report.target.input,
                 kind: report.target.kind,
+                domain: report.discovery.domain.as_deref(),
             },
             duration_ms: ms(report.duration),
-            provider: None,
+            provider: report.provider.as_ref().map(ProviderJson::from),
+            domain: DomainJson::new(&report.discovery),
             endpoints: report
                 .observations
                 .iter()
-                .map(|o| EndpointJson::new(o, transcript))
+                .map(|o| EndpointJson::new(o, &report.discovery, transcript))
                 .collect(),
+            dns: DnsJson {
+                queries: report
+                    .discovery
+                    .queries
+                    .iter()
+                    .map(QueryJson::from)
+                    .collect(),
+            },
             findings: report.findings.iter().map(FindingJson::from).collect(),
             summary: Summary {
                 errors: report.count(Severity::Error),
                 warnings: report.count(Severity::Warning),
                 infos: report.count(Severity::Info),
             },
+            auth: report
+                .credentials
+                .as_ref()
+                .map(|c| auth::AuthJson::new(c, transcript)),
+            send: report
+                .credentials
+                .as_ref()
+                .and_then(|c| c.send.as_ref())
+                .map(auth::SendJson::from),
         }
     }
 }
 
 impl<'a> EndpointJson<'a> {
-    fn new(obs: &'a Observation, transcript: bool) -> EndpointJson<'a> {
+    fn new(obs: &'a Observation, discovery: &'a Discovery, transcript: bool) -> EndpointJson<'a> {
+        let origin = discovery.origin(&obs.endpoint);
         EndpointJson {
             host: &obs.endpoint.host,
             ip: obs.endpoint.ip.to_string(),
             port: obs.endpoint.port,
+            connect_port: discovery.mapped_port(obs.endpoint.port),
             security: obs.endpoint.security.as_str(),
+            role: origin.and_then(|o| o.role).map(|r| r.as_str()),
+            source: origin.map_or("typed", |o| o.source.as_str()),
+            reverse_dns: discovery
+                .reverse
+                .get(&obs.endpoint.ip)
+                .map(ReverseJson::from),
             state: obs.state.as_str(),
             error: obs.error.as_ref().map(|e| ErrorJson {
                 phase: e.phase.as_str(),
@@ -356,6 +397,271 @@ impl<'a> From<&'a Finding> for FindingJson<'a> {
             ip: f.ip.map(|ip| ip.to_string()),
             message: &f.message,
             advice: &f.advice,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ProviderJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    docs: Option<&'a str>,
+    origin: &'a str,
+    matched_by: MatchJson<'a>,
+    settings: SettingsJson<'a>,
+}
+
+#[derive(Serialize)]
+struct MatchJson<'a> {
+    kind: &'static str,
+    detail: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SettingsJson<'a> {
+    host: Option<&'a str>,
+    port: Option<u16>,
+    security: Option<&'static str>,
+    username: Option<&'a str>,
+    authentication: Option<&'a str>,
+    requirements: &'a [String],
+    ports: Vec<PortCheckJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct PortCheckJson<'a> {
+    port: u16,
+    security: &'static str,
+    recommended: bool,
+    note: Option<&'a str>,
+    seen: &'static str,
+}
+
+impl<'a> From<&'a ProviderInfo> for ProviderJson<'a> {
+    fn from(p: &'a ProviderInfo) -> Self {
+        let s = &p.settings;
+        ProviderJson {
+            id: &p.id,
+            name: &p.name,
+            docs: p.docs.as_deref(),
+            origin: &p.origin,
+            matched_by: MatchJson {
+                kind: p.reason.kind(),
+                detail: p.reason.detail(),
+            },
+            settings: SettingsJson {
+                host: s.host.as_deref(),
+                port: s.port,
+                security: s.security.map(|m| m.as_str()),
+                username: s.username.as_deref(),
+                authentication: s.authentication.as_deref(),
+                requirements: &s.requirements,
+                ports: s
+                    .ports
+                    .iter()
+                    .map(|c| PortCheckJson {
+                        port: c.port,
+                        security: c.security.as_str(),
+                        recommended: c.recommended,
+                        note: c.note.as_deref(),
+                        seen: c.seen.as_str(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+// Domains and DNS: the sections of a domain, reverse DNS per endpoint, every query of the run.
+
+#[derive(Serialize)]
+struct DomainJson<'a> {
+    name: &'a str,
+    submission: Option<SectionJson<'a>>,
+    inbound: Option<InboundJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct InboundJson<'a> {
+    mx: Option<Vec<MxJson<'a>>>,
+    mx_error: Option<&'static str>,
+    #[serde(flatten)]
+    section: SectionJson<'a>,
+}
+
+#[derive(Serialize)]
+struct MxJson<'a> {
+    preference: u16,
+    exchange: &'a str,
+}
+
+#[derive(Serialize)]
+struct SectionJson<'a> {
+    candidates: Vec<CandidateJson<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct CandidateJson<'a> {
+    host: &'a str,
+    source: &'static str,
+    detail: Option<&'a str>,
+    ports: Vec<PortJson>,
+    addresses: Vec<String>,
+    probed: bool,
+    not_probed: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PortJson {
+    port: u16,
+    security: &'static str,
+}
+
+#[derive(Serialize)]
+struct ReverseJson<'a> {
+    ptr: Vec<&'a str>,
+    forward_confirmed: bool,
+    error: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct DnsJson<'a> {
+    queries: Vec<QueryJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct QueryJson<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    record_type: &'static str,
+    answer: Option<Vec<String>>,
+    error: Option<&'static str>,
+    message: Option<String>,
+    t_ms: u64,
+    time_ms: u64,
+}
+
+/// The JSON name of a failed look-up.
+fn failure_kind(failure: &LookupFailure) -> &'static str {
+    match failure {
+        LookupFailure::NxDomain => "nxdomain",
+        LookupFailure::NoData => "nodata",
+        LookupFailure::ServFail(_) => "servfail",
+        LookupFailure::Refused => "refused",
+        LookupFailure::Timeout => "timeout",
+        LookupFailure::Other(_) => "other",
+    }
+}
+
+impl<'a> DomainJson<'a> {
+    fn new(discovery: &'a Discovery) -> Option<DomainJson<'a>> {
+        let name = discovery.domain.as_deref()?;
+        let inbound = discovery
+            .section(crate::discover::Role::Inbound)
+            .map(|section| {
+                let (mx, mx_error) = match &discovery.mx {
+                    Some(Ok(records)) => (
+                        Some(
+                            records
+                                .iter()
+                                .map(|m| MxJson {
+                                    preference: m.preference,
+                                    exchange: &m.exchange,
+                                })
+                                .collect(),
+                        ),
+                        None,
+                    ),
+                    Some(Err(failure)) => (None, Some(failure_kind(failure))),
+                    None => (None, None),
+                };
+                InboundJson {
+                    mx,
+                    mx_error,
+                    section: SectionJson::from(section),
+                }
+            });
+        Some(DomainJson {
+            name,
+            submission: discovery
+                .section(crate::discover::Role::Submission)
+                .map(SectionJson::from),
+            inbound,
+        })
+    }
+}
+
+impl<'a> From<&'a Section> for SectionJson<'a> {
+    fn from(section: &'a Section) -> Self {
+        SectionJson {
+            candidates: section.candidates.iter().map(CandidateJson::from).collect(),
+            notes: &section.notes,
+        }
+    }
+}
+
+impl<'a> From<&'a Candidate> for CandidateJson<'a> {
+    fn from(c: &'a Candidate) -> Self {
+        CandidateJson {
+            host: &c.host,
+            source: c.source.as_str(),
+            detail: c.detail.as_deref(),
+            ports: c
+                .ports
+                .iter()
+                .map(|&(port, security)| PortJson {
+                    port,
+                    security: security.as_str(),
+                })
+                .collect(),
+            addresses: c.addresses.iter().map(ToString::to_string).collect(),
+            probed: c.not_probed.is_none(),
+            not_probed: c.not_probed.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a ReverseDns> for ReverseJson<'a> {
+    fn from(r: &'a ReverseDns) -> Self {
+        match r {
+            ReverseDns::Confirmed { name } => ReverseJson {
+                ptr: vec![name],
+                forward_confirmed: true,
+                error: None,
+            },
+            ReverseDns::Mismatch(checks) => ReverseJson {
+                ptr: checks.iter().map(|c| c.name.as_str()).collect(),
+                forward_confirmed: false,
+                error: None,
+            },
+            ReverseDns::Missing(failure) => ReverseJson {
+                ptr: Vec::new(),
+                forward_confirmed: false,
+                error: Some(failure_kind(failure)),
+            },
+        }
+    }
+}
+
+impl<'a> From<&'a Exchange> for QueryJson<'a> {
+    fn from(e: &'a Exchange) -> Self {
+        let (answer, error, message) = match &e.answer {
+            Ok(records) => (
+                Some(records.iter().map(ToString::to_string).collect()),
+                None,
+                None,
+            ),
+            Err(failure) => (None, Some(failure_kind(failure)), Some(failure.to_string())),
+        };
+        QueryJson {
+            name: &e.name,
+            record_type: e.record_type.as_str(),
+            answer,
+            error,
+            message,
+            t_ms: ms(e.started),
+            time_ms: ms(e.elapsed),
         }
     }
 }

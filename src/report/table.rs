@@ -39,9 +39,13 @@ const VERIFY_ERRORS_SHOWN: usize = 3;
 /// Writes the human report for `report`; ANSI colour only when `color` is true.
 pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
     writeln!(out, "{}", paint(&heading(report), color, Tone::Bold))?;
-    if !report.observations.is_empty() {
+    if !report.discovery.sections.is_empty() {
+        // A mail domain: one overview per section (sending, receiving).
+        super::domain::write_sections(report, out, color)?;
+    } else if !report.observations.is_empty() {
         writeln!(out)?;
-        for line in summary_table(report, color).lines() {
+        let all: Vec<&Observation> = report.observations.iter().collect();
+        for line in summary_table(report, &all, color).lines() {
             writeln!(out, "{}", line.trim_end())?;
         }
     }
@@ -50,6 +54,9 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         write_details(report, observation, out, color)?;
     }
     write_general_findings(report, out, color)?;
+    if let Some(info) = &report.provider {
+        super::provider::write_settings(info, out, color)?;
+    }
     writeln!(out)?;
     writeln!(out, "{}", summary_line(report, color))
 }
@@ -58,15 +65,16 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
 fn heading(report: &Report) -> String {
     let count = report.observations.len();
     format!(
-        "Checked {}: {} in {}",
+        "Checked {}{}: {} in {}",
         clean(&report.target.input),
+        super::domain::kind_suffix(report),
         plural(count, "endpoint", "endpoints"),
         format_duration(report.duration)
     )
 }
 
-/// The overview: one row per endpoint.
-fn summary_table(report: &Report, color: bool) -> Table {
+/// The overview: one row per endpoint of `observations`.
+pub(super) fn summary_table(report: &Report, observations: &[&Observation], color: bool) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
@@ -83,7 +91,7 @@ fn summary_table(report: &Report, color: bool) -> Table {
             .iter()
             .map(|title| Cell::new(title).add_attribute(Attribute::Bold)),
     );
-    for observation in &report.observations {
+    for observation in observations {
         table.add_row(summary_row(report, observation));
     }
     if let Some(column) = table.column_mut(5) {
@@ -261,6 +269,8 @@ fn write_details(
         let text = wrong_mode_text(wrong_mode).to_owned();
         field(out, "wrong mode", &[text], color, Some(Tone::Red))?;
     }
+    super::domain::write_fields(report, endpoint, out, color)?;
+    super::auth::write_fields(report, endpoint, out, color)?;
     for finding in report.findings_for(endpoint) {
         write_finding(out, finding, color, 2)?;
     }
@@ -556,7 +566,7 @@ fn write_general_findings(report: &Report, out: &mut dyn Write, color: bool) -> 
 }
 
 /// One labelled value of the details block; each value line wraps under the value column.
-fn field(
+pub(super) fn field(
     out: &mut dyn Write,
     label: &str,
     values: &[String],
@@ -996,6 +1006,9 @@ pub(super) mod tests {
             duration: Duration::from_millis(1234),
             observations: vec![refused, good, skipped],
             findings,
+            discovery: Default::default(),
+            provider: None,
+            credentials: None,
         }
     }
 
@@ -1114,6 +1127,9 @@ pub(super) mod tests {
             duration: Duration::from_millis(5),
             observations: vec![good_starttls()],
             findings: Vec::new(),
+            discovery: Default::default(),
+            provider: None,
+            credentials: None,
         };
         assert_eq!(
             summary_line(&healthy, false),
@@ -1162,6 +1178,9 @@ pub(super) mod tests {
             duration: Duration::ZERO,
             observations: Vec::new(),
             findings: Vec::new(),
+            discovery: Default::default(),
+            provider: None,
+            credentials: None,
         };
         assert_eq!(certificate_verdict(&report, &o).0, "trusted");
 
@@ -1220,6 +1239,9 @@ pub(super) mod tests {
             duration: Duration::from_millis(5),
             observations: vec![helo_only, implicit, ssh],
             findings: Vec::new(),
+            discovery: Default::default(),
+            provider: None,
+            credentials: None,
         };
         let text = render(&report, false);
         assert!(

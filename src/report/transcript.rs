@@ -60,6 +60,12 @@ fn write_endpoint(
     for line in &observation.transcript {
         writeln!(out, "{}", format_line(line, color))?;
     }
+    // The credential check's own connection, right after the probe's.
+    for attempt in super::auth::attempts_at(report, &observation.endpoint) {
+        for line in &attempt.transcript {
+            writeln!(out, "{}", format_line(line, color))?;
+        }
+    }
     for finding in report.findings_for(&observation.endpoint) {
         write_finding(out, finding, color, 0)?;
     }
@@ -154,6 +160,9 @@ mod tests {
             duration: Duration::from_millis(40),
             observations: vec![good, skipped],
             findings,
+            discovery: Default::default(),
+            provider: None,
+            credentials: None,
         }
     }
 

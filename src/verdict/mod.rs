@@ -1,5 +1,8 @@
 //! Verdicts: pure functions from observations to findings. No I/O.
 
+pub mod auth;
+pub mod dns;
+pub mod network;
 pub mod provider;
 
 use std::fmt;

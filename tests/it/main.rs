@@ -1,9 +1,13 @@
 //! The one integration-test binary: scenario tests against an in-process SMTP test server,
 //! and (ignored by default) interop tests against a real MTA.
 
+mod auth;
+mod auth_interop;
 mod auth_server;
 mod check;
 mod dns;
 mod docs;
+mod domain;
 mod interop;
+mod providers;
 mod support;

@@ -1,6 +1,11 @@
 //! A real Postfix on loopback for the interop tests: its own main.cf/master.cf, queue and log in
 //! a temporary directory, two free ports (STARTTLS and implicit TLS), stopped on drop. It never
 //! touches port 25 or /etc/postfix/main.cf; it needs root and the Debian `postfix` package.
+//!
+//! [`Postfix::start_with_sasl`] adds SMTP AUTH through Cyrus SASL with a sasldb of its own
+//! (PLAIN, LOGIN, CRAM-MD5; Debian `sasl2-bin` for `saslpasswd2`), offered inside TLS only,
+//! and relaying for authenticated clients into its queue (nothing is delivered: no queue
+//! manager runs).
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -36,13 +41,30 @@ impl Postfix {
     /// Postfix and waits until both ports accept connections. `Err` says why it could not
     /// (not root, Postfix not installed, start-up failure with the end of Postfix's log).
     pub fn start(chain_pem: &str, key_pem: &str) -> Result<Postfix, String> {
+        Postfix::start_inner(chain_pem, key_pem, &[])
+    }
+
+    /// Like [`Postfix::start`], with SMTP AUTH for these users (`name@mail.test`, password).
+    pub fn start_with_sasl(
+        chain_pem: &str,
+        key_pem: &str,
+        users: &[(&str, &str)],
+    ) -> Result<Postfix, String> {
+        Postfix::start_inner(chain_pem, key_pem, users)
+    }
+
+    fn start_inner(
+        chain_pem: &str,
+        key_pem: &str,
+        users: &[(&str, &str)],
+    ) -> Result<Postfix, String> {
         if !is_root() {
             return Err("the Postfix interop tests must run as root".into());
         }
         let postfix = find_postfix()?;
         let mut last_err = String::new();
         for _ in 0..START_TRIES {
-            match Postfix::start_once(&postfix, chain_pem, key_pem) {
+            match Postfix::start_once(&postfix, chain_pem, key_pem, users) {
                 Ok(p) => return Ok(p),
                 // A port picked as free was taken before Postfix bound it: pick again.
                 Err((e, true)) => last_err = e,
@@ -57,11 +79,30 @@ impl Postfix {
         std::fs::read_to_string(self.dir.path().join("maillog")).unwrap_or_default()
     }
 
+    /// The queued message with this queue id, as `postcat -bh` prints it (headers and body).
+    pub fn queued(&self, queue_id: &str) -> Result<String, String> {
+        let postcat = self.postfix.with_file_name("postcat");
+        let mut cmd = Command::new(postcat);
+        cmd.arg("-c")
+            .arg(self.config_dir())
+            .args(["-b", "-h", "-q", queue_id]);
+        let out = run_bounded(cmd, STOP_DEADLINE)?;
+        if !out.status.success() {
+            return Err(format!(
+                "postcat -q {queue_id} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// One start attempt; the `bool` in `Err` says whether a retry with other ports may help.
     fn start_once(
         postfix: &Path,
         chain_pem: &str,
         key_pem: &str,
+        users: &[(&str, &str)],
     ) -> Result<Postfix, (String, bool)> {
         let fatal = |e: String| (e, false);
         // Postfix daemons run as the `postfix` user and must traverse every component of the
@@ -73,6 +114,9 @@ impl Postfix {
         set_mode(dir.path(), 0o755).map_err(fatal)?;
         let [starttls_port, tls_port] = free_ports().map_err(fatal)?;
         write_config(dir.path(), chain_pem, key_pem, starttls_port, tls_port).map_err(fatal)?;
+        if !users.is_empty() {
+            write_sasl(dir.path(), users).map_err(fatal)?;
+        }
 
         let mut instance = Postfix {
             starttls_port,
@@ -156,6 +200,76 @@ impl Drop for Postfix {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// SMTP AUTH through Cyrus SASL: a sasldb with `users` (realm `mail.test`), the `smtpd.conf`
+/// that points at it, and the main.cf lines that switch AUTH on (appended: later lines win).
+fn write_sasl(dir: &Path, users: &[(&str, &str)]) -> Result<(), String> {
+    let etc = dir.join("etc");
+    let sasl = etc.join("sasl");
+    std::fs::create_dir(&sasl).map_err(|e| format!("create {}: {e}", sasl.display()))?;
+    set_mode(&sasl, 0o755)?;
+    let db = etc.join("sasldb2");
+    let saslpasswd = ["/usr/sbin/saslpasswd2", "/usr/bin/saslpasswd2"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or(
+            "saslpasswd2 is not installed; install the Debian package `sasl2-bin` (see .ci/run)",
+        )?;
+    for (user, password) in users {
+        // -p: the password from standard input; -c: create; -u: the realm.
+        let mut child = Command::new(&saslpasswd)
+            .arg("-f")
+            .arg(&db)
+            .args(["-p", "-c", "-u", "mail.test", user])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("run saslpasswd2: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write as _;
+            stdin
+                .write_all(password.as_bytes())
+                .map_err(|e| format!("saslpasswd2 stdin: {e}"))?;
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("wait for saslpasswd2: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "saslpasswd2 failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    // smtpd runs as the `postfix` user and must read the database; it holds test passwords only.
+    set_mode(&db, 0o644)?;
+    let conf = format!(
+        "pwcheck_method: auxprop\n\
+         auxprop_plugin: sasldb\n\
+         mech_list: PLAIN LOGIN CRAM-MD5\n\
+         sasldb_path: {}\n",
+        db.display()
+    );
+    write(&sasl.join("smtpd.conf"), &conf)?;
+    let main_cf = etc.join("main.cf");
+    let mut text = std::fs::read_to_string(&main_cf)
+        .map_err(|e| format!("read {}: {e}", main_cf.display()))?;
+    for line in [
+        "smtpd_sasl_auth_enable = yes",
+        "smtpd_sasl_type = cyrus",
+        "smtpd_sasl_path = smtpd",
+        &format!("cyrus_sasl_config_path = {}", sasl.display()),
+        "smtpd_sasl_local_domain = mail.test",
+        "smtpd_sasl_security_options = noanonymous",
+        "smtpd_relay_restrictions = permit_sasl_authenticated, reject",
+    ] {
+        let _ = writeln!(text, "{line}");
+    }
+    write(&main_cf, &text)
 }
 
 /// The main.cf and master.cf of a loopback-only instance, the key and the chain.

@@ -1,0 +1,1153 @@
+//! From a target to the endpoints to probe, probing each as soon as it is known.
+//!
+//! A typed server (a host name, an IP address, `host:port`, `smtps://host`) is probed on the
+//! chosen ports, as always. A mail domain (an e-mail address's domain, a name with MX records,
+//! or any name with `--inbound`) is two questions, answered in two sections:
+//!
+//! - sending (submission): where a mail client should send: the hosts of a provider preset
+//!   matching the domain or its MX hosts, the targets of RFC 6186 SRV records
+//!   (`_submissions._tcp` is implicit TLS, `_submission._tcp` STARTTLS, each on its port), else
+//!   the usual guesses `smtp.<domain>` and `mail.<domain>` that resolve; on 587 and 465;
+//! - receiving (inbound): the MX hosts by preference (the first [`MX_PROBE_LIMIT`]), every
+//!   address on port 25 with STARTTLS, the certificate checked against the MX host name.
+//!
+//! Look-ups run concurrently with each other and with probes: the sending side starts probing a
+//! preset's hosts and the SRV targets while the MX look-up is still out. The run's
+//! [`Resolver`] asks each question once, however many parts of the run need the answer. Every
+//! probed address also gets its reverse DNS, forward-confirmed, looked up beside its probe.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use futures::future::{Either, join_all};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::check::{CheckPlan, SetupError};
+use crate::dns::{
+    Exchange, LookupFailure, Mx, Query, Resolver, ReverseDns, SUBMISSION_SRV, SUBMISSIONS_SRV, Srv,
+    is_null_mx, srv_not_offered,
+};
+use crate::model::{Endpoint, Observation, Security};
+use crate::probe::{self, CONCURRENCY};
+use crate::providers::{Catalog, Match};
+use crate::target::{Host, is_host_name};
+use crate::tls::TlsClient;
+use crate::verdict::{self, Finding, Severity};
+
+/// How many MX hosts (by preference) are probed at most; the rest are listed, not probed.
+pub const MX_PROBE_LIMIT: usize = 5;
+/// How many SRV targets of one service are probed at most.
+pub const SRV_TARGET_LIMIT: usize = 4;
+/// Submission ports probed for a host that names no ports of its own (a guess, an SRV target
+/// takes its record's port): 587 with STARTTLS (RFC 6409) and 465 with implicit TLS (RFC 8314).
+pub const SUBMISSION_PORTS: [(u16, Security); 2] =
+    [(587, Security::Starttls), (465, Security::ImplicitTls)];
+/// How long the reverse DNS of an address may take after its probe has finished.
+pub const REVERSE_GRACE: Duration = Duration::from_secs(2);
+/// The usual submission host names, each followed by `.` and the domain.
+pub const GUESS_PREFIXES: [&str; 2] = ["smtp", "mail"];
+
+/// How a target is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// An e-mail address is a domain; a bare name is a domain when it has MX records (or a null
+    /// MX) naming other hosts, else a server.
+    #[default]
+    Auto,
+    /// `--host`: the name is a server, whatever its MX records say.
+    Host,
+    /// `--inbound`: the name is a domain, and only its receiving side is checked.
+    Inbound,
+}
+
+/// The discovery settings of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveryOptions {
+    /// How to read the target.
+    pub mode: Mode,
+    /// `--port` for a domain: only endpoints on these ports are probed (empty: all).
+    pub port_filter: Vec<u16>,
+    /// `--security` other than `auto`: every endpoint of a domain uses it.
+    pub security: Option<Security>,
+    /// How many MX hosts are probed at most.
+    pub mx_limit: usize,
+}
+
+impl Default for DiscoveryOptions {
+    fn default() -> Self {
+        DiscoveryOptions {
+            mode: Mode::Auto,
+            port_filter: Vec::new(),
+            security: None,
+            mx_limit: MX_PROBE_LIMIT,
+        }
+    }
+}
+
+/// What the target turned out to be, as in the JSON's `target.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TargetKind {
+    /// A server name.
+    #[default]
+    Host,
+    /// An IP address.
+    Ip,
+    /// A mail domain.
+    Domain,
+    /// An e-mail address (its domain is checked).
+    Address,
+}
+
+impl TargetKind {
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Host => "host",
+            TargetKind::Ip => "ip",
+            TargetKind::Domain => "domain",
+            TargetKind::Address => "address",
+        }
+    }
+}
+
+/// Which question an endpoint answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Where a mail client sends (submission, 587 and 465).
+    Submission,
+    /// Where other servers deliver the domain's mail (MX, port 25).
+    Inbound,
+}
+
+impl Role {
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Submission => "submission",
+            Role::Inbound => "inbound",
+        }
+    }
+}
+
+/// Where a host to probe came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Typed by the user.
+    Typed,
+    /// An MX record of the domain.
+    Mx,
+    /// The domain itself, having no MX records (RFC 5321 section 5.1).
+    ImplicitMx,
+    /// An RFC 6186 SRV record.
+    Srv,
+    /// A provider preset matching the domain or its MX hosts.
+    Preset,
+    /// A usual name (`smtp.<domain>`, `mail.<domain>`) that resolves.
+    Guess,
+}
+
+impl Source {
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Typed => "typed",
+            Source::Mx => "mx",
+            Source::ImplicitMx => "implicit_mx",
+            Source::Srv => "srv",
+            Source::Preset => "preset",
+            Source::Guess => "guess",
+        }
+    }
+}
+
+/// Submission settings a provider preset gives for a domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresetHosts {
+    /// The preset's id.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// Why it matched, in words (`address domain gmail.com`, `MX host aspmx.l.google.com`).
+    pub reason: String,
+    /// The submission hosts to probe (literal names).
+    pub hosts: Vec<String>,
+    /// Its submission ports with the security each uses (empty: 587 and 465).
+    pub ports: Vec<(u16, Security)>,
+}
+
+/// Where submission settings for a domain may come from: the provider presets. A trait so that
+/// discovery does not depend on how presets are stored.
+pub trait Presets: Send + Sync {
+    /// The preset hosting addresses at `domain`.
+    fn by_domain(&self, domain: &str) -> Option<PresetHosts>;
+    /// The preset whose MX patterns match one of `mx_hosts` (lowest preference first).
+    fn by_mx(&self, mx_hosts: &[String]) -> Option<PresetHosts>;
+}
+
+/// No presets at all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPresets;
+
+impl Presets for NoPresets {
+    fn by_domain(&self, _domain: &str) -> Option<PresetHosts> {
+        None
+    }
+
+    fn by_mx(&self, _mx_hosts: &[String]) -> Option<PresetHosts> {
+        None
+    }
+}
+
+/// The provider catalogue as a source of submission settings; `forced` (`--provider ID`) wins
+/// over any match.
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogPresets<'a> {
+    /// The presets.
+    pub catalog: &'a Catalog,
+    /// `--provider ID`.
+    pub forced: Option<&'a str>,
+}
+
+impl Presets for CatalogPresets<'_> {
+    fn by_domain(&self, domain: &str) -> Option<PresetHosts> {
+        let matched = match self.forced {
+            Some(id) => self.catalog.forced(id),
+            None => self.catalog.by_domain(domain),
+        };
+        matched.and_then(|m| preset_hosts(&m))
+    }
+
+    fn by_mx(&self, mx_hosts: &[String]) -> Option<PresetHosts> {
+        if self.forced.is_some() {
+            return None;
+        }
+        self.catalog.by_mx(mx_hosts).and_then(|m| preset_hosts(&m))
+    }
+}
+
+/// A preset's submission host (the one its settings name, when that is a literal host name)
+/// and its submission ports (port 25 is a relay's, not a mail client's), each with the secure
+/// mode the provider offers.
+fn preset_hosts(matched: &Match<'_>) -> Option<PresetHosts> {
+    let preset = matched.preset;
+    let host = preset
+        .host_for(None)
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        .filter(|h| is_host_name(h))?;
+    let ports = preset
+        .ports
+        .iter()
+        .filter(|spec| spec.port != 25)
+        .map(|spec| (spec.port, spec.security.probe_security()))
+        .collect();
+    Some(PresetHosts {
+        id: preset.id.clone(),
+        name: preset.name.clone(),
+        reason: matched.reason.to_string(),
+        hosts: vec![host],
+        ports,
+    })
+}
+
+/// One host a section considered, whether or not it was probed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The host name (for an MX written as an address, the record as written).
+    pub host: String,
+    /// Where it came from.
+    pub source: Source,
+    /// Where exactly, in words: `MX 10`, `SRV _submissions._tcp.example.com`, `preset gmail
+    /// (address domain gmail.com)`.
+    pub detail: Option<String>,
+    /// The ports it is probed on, with the security of each.
+    pub ports: Vec<(u16, Security)>,
+    /// Its addresses (of the chosen family).
+    pub addresses: Vec<IpAddr>,
+    /// Why it was not probed (no address, beyond the MX limit, ...); `None` when it was.
+    pub not_probed: Option<String>,
+}
+
+/// One section of a domain's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Which question it answers.
+    pub role: Role,
+    /// The hosts considered, in the order they are shown.
+    pub candidates: Vec<Candidate>,
+    /// Remarks about the section as a whole (a capped MX list, an SRV record saying "not
+    /// offered").
+    pub notes: Vec<String>,
+}
+
+/// One probed endpoint and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The endpoint.
+    pub endpoint: Endpoint,
+    /// Its section (`None` for a typed server).
+    pub role: Option<Role>,
+    /// Where its host came from.
+    pub source: Source,
+}
+
+/// What discovery found: the target's kind, the sections of a domain, where each endpoint came
+/// from, the reverse DNS of every probed address, and every DNS query of the run.
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    /// What the target turned out to be.
+    pub kind: TargetKind,
+    /// The mail domain, for a domain or an address.
+    pub domain: Option<String>,
+    /// The MX answer of the domain, when it was asked.
+    pub mx: Option<Result<Vec<Mx>, LookupFailure>>,
+    /// Submission, then inbound (only inbound with `--inbound`); empty for a server.
+    pub sections: Vec<Section>,
+    /// One entry per probed endpoint.
+    pub planned: Vec<Planned>,
+    /// Reverse DNS of each probed address, by address.
+    pub reverse: BTreeMap<IpAddr, ReverseDns>,
+    /// Every DNS query of the run, in the order sent.
+    pub queries: Vec<Exchange>,
+    /// `--port-map` as given (FROM, TO).
+    pub port_map: Vec<(u16, u16)>,
+}
+
+impl Discovery {
+    /// Where an endpoint came from.
+    pub fn origin(&self, endpoint: &Endpoint) -> Option<&Planned> {
+        self.planned.iter().find(|p| &p.endpoint == endpoint)
+    }
+
+    /// The section of a role, when the run has one.
+    pub fn section(&self, role: Role) -> Option<&Section> {
+        self.sections.iter().find(|s| s.role == role)
+    }
+
+    /// The port a probe of `port` connected to, when `--port-map` changed it.
+    pub fn mapped_port(&self, port: u16) -> Option<u16> {
+        self.port_map
+            .iter()
+            .find(|(from, to)| *from == port && to != from)
+            .map(|(_, to)| *to)
+    }
+}
+
+/// A discovery run's result: what was found, the observations in a stable order (submission,
+/// then inbound; within a host by port, then address), and the DNS findings.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// What was found.
+    pub discovery: Discovery,
+    /// One per probed endpoint.
+    pub observations: Vec<Observation>,
+    /// Findings about DNS: the domain's MX set, hosts without addresses, reverse DNS, the
+    /// names servers give themselves, broken IPv6.
+    pub findings: Vec<Finding>,
+}
+
+/// Finds the endpoints of the plan's target and probes them. `Err` only when the run cannot
+/// start (no usable DNS configuration for a name, a `--resolve` pin of the wrong family).
+pub async fn run(
+    plan: &CheckPlan,
+    presets: &dyn Presets,
+    tls: &TlsClient,
+) -> Result<Outcome, SetupError> {
+    let deadline = Instant::now() + plan.options.max_time;
+    // A server given by address, or by a name pinned with --resolve, needs DNS only for the
+    // reverse names of its addresses: without a DNS configuration those are left out.
+    let dns_optional = !plan.target.is_address()
+        && plan.discovery.mode != Mode::Inbound
+        && match &plan.target.host {
+            Host::Ip(_) => true,
+            Host::Name(name) => pinned(plan, name),
+        };
+    let resolver = match Resolver::new(&plan.resolvers, plan.options.step_timeout) {
+        Ok(resolver) => Some(resolver),
+        Err(_) if dns_optional => None,
+        Err(e) => return Err(SetupError(e.to_string())),
+    };
+    let engine = Engine {
+        plan,
+        presets,
+        tls,
+        resolver,
+        deadline,
+        permits: Semaphore::new(CONCURRENCY),
+    };
+    let mut found = engine.target().await?;
+    found.discovery.queries = engine
+        .resolver
+        .as_ref()
+        .map(Resolver::log)
+        .unwrap_or_default();
+    found.discovery.port_map = plan.options.port_map.clone();
+    Ok(found.finish())
+}
+
+fn pinned(plan: &CheckPlan, name: &str) -> bool {
+    plan.pins.iter().any(|(n, _)| n == name)
+}
+
+/// Everything probed so far, before the final judgements.
+#[derive(Default)]
+struct Found {
+    discovery: Discovery,
+    probed: Vec<Probed>,
+    findings: Vec<Finding>,
+}
+
+impl Found {
+    /// The reverse DNS and server-name verdicts, broken IPv6, and the observations in order.
+    fn finish(mut self) -> Outcome {
+        let mut observations = Vec::with_capacity(self.probed.len());
+        let mut endpoint_findings = Vec::new();
+        for probed in self.probed {
+            if let Some(reverse) = &probed.reverse {
+                endpoint_findings.extend(verdict::dns::reverse(&probed.planned.endpoint, reverse));
+                self.discovery
+                    .reverse
+                    .entry(probed.planned.endpoint.ip)
+                    .or_insert_with(|| reverse.clone());
+            }
+            if probed.planned.role == Some(Role::Inbound) {
+                endpoint_findings.extend(verdict::dns::server_names(
+                    &probed.observation,
+                    &probed.planned.endpoint.host,
+                    probed.reverse.as_ref(),
+                ));
+            }
+            self.discovery.planned.push(probed.planned);
+            observations.push(probed.observation);
+        }
+        self.findings.extend(endpoint_findings);
+        self.findings
+            .extend(verdict::dns::ipv6_broken(&observations));
+        Outcome {
+            discovery: self.discovery,
+            observations,
+            findings: self.findings,
+        }
+    }
+}
+
+/// One probe's result with its origin and the reverse DNS of its address.
+struct Probed {
+    planned: Planned,
+    observation: Observation,
+    reverse: Option<ReverseDns>,
+}
+
+/// A host's addresses and the queries that gave them (none for a pinned name).
+struct Resolved {
+    addresses: Vec<IpAddr>,
+    queries: Vec<Query>,
+}
+
+/// A section's hosts, probed.
+#[derive(Default)]
+struct Part {
+    candidates: Vec<Candidate>,
+    probed: Vec<Probed>,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+}
+
+impl Part {
+    fn append(&mut self, other: Part) {
+        self.candidates.extend(other.candidates);
+        self.probed.extend(other.probed);
+        self.findings.extend(other.findings);
+        self.notes.extend(other.notes);
+    }
+}
+
+/// What the SRV records of a domain say about submission.
+struct SrvFound {
+    candidates: Vec<Candidate>,
+    notes: Vec<String>,
+    findings: Vec<Finding>,
+    /// Both services are explicitly "not offered" (target `.`).
+    not_offered: bool,
+}
+
+struct Engine<'a> {
+    plan: &'a CheckPlan,
+    presets: &'a dyn Presets,
+    tls: &'a TlsClient,
+    resolver: Option<Resolver>,
+    deadline: Instant,
+    permits: Semaphore,
+}
+
+impl Engine<'_> {
+    /// Decides what the target is and checks it.
+    async fn target(&self) -> Result<Found, SetupError> {
+        let target = &self.plan.target;
+        let name = match &target.host {
+            Host::Ip(ip) => return Ok(self.server(&ip.to_string(), TargetKind::Ip).await),
+            Host::Name(name) => name.as_str(),
+        };
+        if target.is_address() {
+            let inbound_only = self.plan.discovery.mode == Mode::Inbound;
+            return Ok(self.domain(name, TargetKind::Address, !inbound_only).await);
+        }
+        match self.plan.discovery.mode {
+            Mode::Inbound => return Ok(self.domain(name, TargetKind::Domain, false).await),
+            Mode::Host => return self.server_name(name).await,
+            Mode::Auto => {}
+        }
+        if target.names_a_server()
+            || pinned(self.plan, name)
+            || self.plan.options.servername.is_some()
+        {
+            return self.server_name(name).await;
+        }
+        // A bare name: a domain when its MX records name other hosts. Its addresses are asked
+        // at the same time, since a server needs them next (and the answers are kept).
+        let (mx, _) = tokio::join!(self.mx(name), self.resolve(name));
+        match &mx {
+            Ok(records) if is_null_mx(records) || records.iter().any(|m| m.exchange != name) => {
+                Ok(self.domain(name, TargetKind::Domain, true).await)
+            }
+            Err(failure) if !failure.is_negative() => {
+                let what = format!("the MX look-up of {name} (checked as a server)");
+                let warning = verdict::dns::lookup_failed(&what, failure, Severity::Warning);
+                let mut found = self.server_name(name).await?;
+                // Only worth saying when the server itself resolved; otherwise the address
+                // look-ups' failure says it already.
+                if !found.probed.is_empty() {
+                    found.findings.extend(warning);
+                }
+                Ok(found)
+            }
+            _ => self.server_name(name).await,
+        }
+    }
+
+    /// A server by name on the plan's ports.
+    async fn server_name(&self, name: &str) -> Result<Found, SetupError> {
+        if pinned(self.plan, name) && self.pins(name).is_empty() {
+            return Err(SetupError(format!(
+                "--resolve gives {name} no address of the chosen family (-4/-6)"
+            )));
+        }
+        Ok(self.server(name, TargetKind::Host).await)
+    }
+
+    /// A typed server: every address on every port of the plan.
+    async fn server(&self, host: &str, kind: TargetKind) -> Found {
+        let resolved = match host.parse::<IpAddr>() {
+            Ok(ip) => Resolved {
+                addresses: vec![ip],
+                queries: Vec::new(),
+            },
+            Err(_) => self.resolve(host).await,
+        };
+        let mut findings = Vec::new();
+        if resolved.addresses.is_empty() {
+            findings.push(verdict::dns::no_address(host, &resolved.queries));
+        }
+        let endpoints = self
+            .plan
+            .ports
+            .iter()
+            .flat_map(|&(port, security)| {
+                resolved.addresses.iter().map(move |&ip| Planned {
+                    endpoint: Endpoint {
+                        host: host.to_string(),
+                        ip,
+                        port,
+                        security,
+                    },
+                    role: None,
+                    source: Source::Typed,
+                })
+            })
+            .collect();
+        let probed = self.probe(endpoints).await;
+        Found {
+            discovery: Discovery {
+                kind,
+                ..Discovery::default()
+            },
+            probed,
+            findings,
+        }
+    }
+
+    /// A mail domain: its submission section (unless `inbound_only`) and its inbound section,
+    /// concurrently.
+    async fn domain(&self, domain: &str, kind: TargetKind, submission: bool) -> Found {
+        let sending = async {
+            if submission {
+                Some(self.submission(domain).await)
+            } else {
+                None
+            }
+        };
+        let (sending, receiving) = tokio::join!(sending, self.inbound(domain));
+        let mut found = Found {
+            discovery: Discovery {
+                kind,
+                domain: Some(domain.to_string()),
+                mx: Some(self.mx(domain).await),
+                ..Discovery::default()
+            },
+            ..Found::default()
+        };
+        for (role, part) in [
+            (Role::Submission, sending),
+            (Role::Inbound, Some(receiving)),
+        ] {
+            let Some(part) = part else { continue };
+            found.discovery.sections.push(Section {
+                role,
+                candidates: part.candidates,
+                notes: part.notes,
+            });
+            found.probed.extend(part.probed);
+            found.findings.extend(part.findings);
+        }
+        found
+    }
+
+    /// The sending side. A preset matching the domain is known at once and probed at once; the
+    /// SRV targets are probed as soon as their records arrive; a preset matching the MX hosts
+    /// waits for the MX answer; the guesses only when none of these gave a host.
+    async fn submission(&self, domain: &str) -> Part {
+        let by_domain = self.presets.by_domain(domain);
+        let preset_hosts: Vec<String> = by_domain
+            .as_ref()
+            .map(|p| p.hosts.clone())
+            .unwrap_or_default();
+
+        let from_domain_preset = async {
+            match &by_domain {
+                Some(preset) => self.probe_candidates(preset_candidates(preset)).await,
+                None => Part::default(),
+            }
+        };
+        let from_srv = async {
+            let srv = self.srv(domain).await;
+            let candidates = srv
+                .candidates
+                .into_iter()
+                .filter(|c| !preset_hosts.contains(&c.host))
+                .collect();
+            let mut part = self.probe_candidates(candidates).await;
+            part.notes.extend(srv.notes);
+            part.findings.extend(srv.findings);
+            part
+        };
+        // Asked by two branches; the MX answer is the resolver's, shared.
+        let mx_preset = || async {
+            if by_domain.is_some() {
+                return None;
+            }
+            let mx = self.mx(domain).await;
+            let hosts: Vec<String> = mx
+                .ok()?
+                .into_iter()
+                .filter(|m| !m.is_root())
+                .map(|m| m.exchange)
+                .collect();
+            self.presets.by_mx(&hosts)
+        };
+        let from_mx_preset = async {
+            let (preset, srv) = tokio::join!(mx_preset(), self.srv(domain));
+            let Some(preset) = preset else {
+                return Part::default();
+            };
+            let candidates = preset_candidates(&preset)
+                .into_iter()
+                .filter(|c| !srv.candidates.iter().any(|s| s.host == c.host))
+                .collect();
+            self.probe_candidates(candidates).await
+        };
+        let from_guesses = async {
+            if by_domain.is_some() {
+                return Part::default();
+            }
+            let (preset, srv, mx) = tokio::join!(mx_preset(), self.srv(domain), self.mx(domain));
+            // A domain that does not exist has no hosts below it either (dns.nxdomain says it).
+            let gone = mx == Err(LookupFailure::NxDomain);
+            if preset.is_some() || !srv.candidates.is_empty() || srv.not_offered || gone {
+                return Part::default();
+            }
+            self.guesses(domain).await
+        };
+        let (a, b, c, d) = tokio::join!(from_domain_preset, from_srv, from_mx_preset, from_guesses);
+        let mut part = Part::default();
+        for piece in [a, b, c, d] {
+            part.append(piece);
+        }
+        part
+    }
+
+    /// `smtp.<domain>` and `mail.<domain>`: those that resolve are probed on 587 and 465.
+    async fn guesses(&self, domain: &str) -> Part {
+        let names: Vec<String> = GUESS_PREFIXES
+            .iter()
+            .map(|prefix| format!("{prefix}.{domain}"))
+            .collect();
+        let resolved = join_all(names.iter().map(|name| self.resolve(name))).await;
+        let mut candidates = Vec::new();
+        let mut unresolved = Vec::new();
+        for (name, resolved) in names.into_iter().zip(resolved) {
+            let mut candidate = Candidate {
+                host: name.clone(),
+                source: Source::Guess,
+                detail: Some("a usual name".to_string()),
+                ports: SUBMISSION_PORTS.to_vec(),
+                addresses: resolved.addresses,
+                not_probed: None,
+            };
+            if candidate.addresses.is_empty() {
+                candidate.not_probed = Some("does not resolve".to_string());
+                unresolved.push(name);
+            }
+            candidates.push(candidate);
+        }
+        let mut part = self.probe_candidates(candidates).await;
+        if unresolved.len() == GUESS_PREFIXES.len() {
+            part.findings
+                .push(verdict::dns::no_submission(domain, &unresolved));
+        }
+        part
+    }
+
+    /// The receiving side: MX hosts by preference (the first few), or the domain itself when
+    /// it has no MX records.
+    async fn inbound(&self, domain: &str) -> Part {
+        let mx = self.mx(domain).await;
+        let mut part = Part::default();
+        let records = match &mx {
+            Ok(records) => records.clone(),
+            Err(LookupFailure::NoData) => {
+                let resolved = self.resolve(domain).await;
+                part.findings
+                    .extend(verdict::dns::mx_set(domain, &mx, &resolved.addresses));
+                let candidate = Candidate {
+                    host: domain.to_string(),
+                    source: Source::ImplicitMx,
+                    detail: Some(
+                        "no MX records: the domain's own addresses (RFC 5321 section 5.1)"
+                            .to_string(),
+                    ),
+                    ports: vec![(25, Security::Starttls)],
+                    addresses: resolved.addresses,
+                    not_probed: None,
+                };
+                part.append(self.probe_candidates(vec![candidate]).await);
+                return part;
+            }
+            Err(_) => {
+                part.findings.extend(verdict::dns::mx_set(domain, &mx, &[]));
+                return part;
+            }
+        };
+        part.findings.extend(verdict::dns::mx_set(domain, &mx, &[]));
+        if is_null_mx(&records) {
+            part.notes.push(
+                "null MX (RFC 7505): the domain accepts no mail; nothing to probe".to_string(),
+            );
+            return part;
+        }
+        let mut hosts: Vec<Mx> = Vec::new();
+        for record in records.into_iter().filter(|m| !m.is_root()) {
+            if !hosts.iter().any(|h| h.exchange == record.exchange) {
+                hosts.push(record);
+            }
+        }
+        let limit = self.plan.discovery.mx_limit.max(1);
+        if hosts.len() > limit {
+            part.notes.push(format!(
+                "only the first {limit} of {} MX hosts (by preference) are probed",
+                hosts.len()
+            ));
+        }
+        let probed = join_all(hosts.iter().take(limit).map(|record| self.mx_host(record))).await;
+        let resolvable = probed.iter().filter(|h| !h.2.addresses.is_empty()).count();
+        for (record, (alias, queries, resolved_part)) in hosts.iter().zip(probed) {
+            let others_resolve = resolvable > usize::from(!resolved_part.addresses.is_empty());
+            part.findings.extend(verdict::dns::mx_host(
+                domain,
+                record,
+                alias.as_deref(),
+                &queries,
+                others_resolve,
+            ));
+            part.candidates.extend(resolved_part.candidates);
+            part.probed.extend(resolved_part.probed);
+        }
+        for record in hosts.iter().skip(limit) {
+            part.candidates.push(Candidate {
+                host: record.exchange.clone(),
+                source: Source::Mx,
+                detail: Some(format!("MX {}", record.preference)),
+                ports: vec![(25, Security::Starttls)],
+                addresses: Vec::new(),
+                not_probed: Some(format!("beyond the first {limit} MX hosts")),
+            });
+        }
+        part
+    }
+
+    /// One MX host: resolved, checked for being an alias, probed on 25. Gives the alias, the
+    /// address queries, and the probed part (with its addresses).
+    async fn mx_host(&self, record: &Mx) -> (Option<String>, Vec<Query>, MxPart) {
+        let mut candidate = Candidate {
+            host: record.exchange.clone(),
+            source: Source::Mx,
+            detail: Some(format!("MX {}", record.preference)),
+            ports: vec![(25, Security::Starttls)],
+            addresses: Vec::new(),
+            not_probed: None,
+        };
+        if record.ip_literal().is_some() {
+            candidate.not_probed = Some("an IP address where a host name belongs".to_string());
+            let part = MxPart {
+                addresses: Vec::new(),
+                candidates: vec![candidate],
+                probed: Vec::new(),
+            };
+            return (None, Vec::new(), part);
+        }
+        let resolved = self.resolve(&record.exchange).await;
+        candidate.addresses = resolved.addresses.clone();
+        let probe = self.probe_candidates(vec![candidate]);
+        let (alias, part) = tokio::join!(self.alias(&record.exchange), probe);
+        let part = MxPart {
+            addresses: resolved.addresses,
+            candidates: part.candidates,
+            probed: part.probed,
+        };
+        (alias, resolved.queries, part)
+    }
+
+    /// The submission SRV records of a domain, as candidates (implicit TLS first, as RFC 8314
+    /// prefers). Computed from the run's cached answers, so asking twice costs no query.
+    async fn srv(&self, domain: &str) -> SrvFound {
+        let implicit = format!("{SUBMISSIONS_SRV}.{domain}");
+        let starttls = format!("{SUBMISSION_SRV}.{domain}");
+        let (a, b) = tokio::join!(self.srv_records(&implicit), self.srv_records(&starttls));
+        let mut found = SrvFound {
+            candidates: Vec::new(),
+            notes: Vec::new(),
+            findings: Vec::new(),
+            not_offered: false,
+        };
+        let mut not_offered = 0;
+        for (owner, answer, security) in [
+            (&implicit, a, Security::ImplicitTls),
+            (&starttls, b, Security::Starttls),
+        ] {
+            let records = match answer {
+                Ok(records) => records,
+                Err(failure) => {
+                    let what = format!("the SRV look-up of {owner}");
+                    found.findings.extend(verdict::dns::lookup_failed(
+                        &what,
+                        &failure,
+                        Severity::Warning,
+                    ));
+                    continue;
+                }
+            };
+            if srv_not_offered(&records) {
+                not_offered += 1;
+                found.notes.push(format!(
+                    "{owner} says the service is not offered (target `.`)"
+                ));
+                continue;
+            }
+            let usable = records
+                .iter()
+                .filter(|r| !r.is_root() && r.port != 0)
+                .take(SRV_TARGET_LIMIT);
+            for record in usable {
+                let port = (record.port, security);
+                match found
+                    .candidates
+                    .iter_mut()
+                    .find(|c| c.host == record.target)
+                {
+                    Some(candidate) => {
+                        if !candidate.ports.contains(&port) {
+                            candidate.ports.push(port);
+                        }
+                        if let Some(detail) = &mut candidate.detail
+                            && !detail.contains(owner.as_str())
+                        {
+                            detail.push_str(&format!(", {owner}"));
+                        }
+                    }
+                    None => found.candidates.push(Candidate {
+                        host: record.target.clone(),
+                        source: Source::Srv,
+                        detail: Some(format!("SRV {owner}")),
+                        ports: vec![port],
+                        addresses: Vec::new(),
+                        not_probed: None,
+                    }),
+                }
+            }
+        }
+        found.not_offered = not_offered == 2;
+        found
+    }
+
+    /// Resolves (where not known yet) and probes candidates, all at once. Ports are filtered by
+    /// `--port` and secured as `--security` says.
+    async fn probe_candidates(&self, candidates: Vec<Candidate>) -> Part {
+        let done = join_all(candidates.into_iter().map(|c| self.probe_candidate(c))).await;
+        let mut part = Part::default();
+        for (candidate, probed) in done {
+            part.candidates.push(candidate);
+            part.probed.extend(probed);
+        }
+        part
+    }
+
+    async fn probe_candidate(&self, mut candidate: Candidate) -> (Candidate, Vec<Probed>) {
+        if candidate.not_probed.is_some() {
+            return (candidate, Vec::new());
+        }
+        candidate.ports = self.ports(&candidate.ports);
+        if candidate.ports.is_empty() {
+            candidate.not_probed = Some("none of its ports is among --port".to_string());
+            return (candidate, Vec::new());
+        }
+        if candidate.addresses.is_empty() {
+            candidate.addresses = self.resolve(&candidate.host).await.addresses;
+        }
+        if candidate.addresses.is_empty() {
+            candidate.not_probed = Some("no address".to_string());
+            return (candidate, Vec::new());
+        }
+        let role = match candidate.source {
+            Source::Mx | Source::ImplicitMx => Role::Inbound,
+            _ => Role::Submission,
+        };
+        let endpoints = candidate
+            .ports
+            .iter()
+            .flat_map(|&(port, security)| {
+                let host = &candidate.host;
+                let source = candidate.source;
+                candidate.addresses.iter().map(move |&ip| Planned {
+                    endpoint: Endpoint {
+                        host: host.clone(),
+                        ip,
+                        port,
+                        security,
+                    },
+                    role: Some(role),
+                    source,
+                })
+            })
+            .collect();
+        let probed = self.probe(endpoints).await;
+        (candidate, probed)
+    }
+
+    /// `--port` and `--security` applied to a host's ports.
+    fn ports(&self, ports: &[(u16, Security)]) -> Vec<(u16, Security)> {
+        let options = &self.plan.discovery;
+        ports
+            .iter()
+            .filter(|(port, _)| {
+                options.port_filter.is_empty() || options.port_filter.contains(port)
+            })
+            .map(|&(port, security)| (port, options.security.unwrap_or(security)))
+            .collect()
+    }
+
+    /// Probes endpoints at once (bounded by [`CONCURRENCY`] over the whole run), each with the
+    /// reverse DNS of its address beside it.
+    async fn probe(&self, endpoints: Vec<Planned>) -> Vec<Probed> {
+        join_all(endpoints.into_iter().map(|planned| async move {
+            let endpoint = planned.endpoint.clone();
+            let ip = endpoint.ip;
+            let probe = async move {
+                // The semaphore is never closed; without a permit, probe anyway.
+                let _permit = self.permits.acquire().await.ok();
+                probe::probe_one(endpoint, &self.plan.options, self.tls, self.deadline).await
+            };
+            let reverse = self.reverse(ip);
+            futures::pin_mut!(probe, reverse);
+            // Reverse DNS only adds to a probe: once the probe is done, a slow or dead DNS
+            // server may hold the run for REVERSE_GRACE more, not for its whole timeout.
+            let (observation, reverse) = match futures::future::select(probe, reverse).await {
+                Either::Left((observation, reverse)) => {
+                    let late = ReverseDns::Missing(LookupFailure::Timeout);
+                    let reverse = tokio::time::timeout(REVERSE_GRACE, reverse)
+                        .await
+                        .unwrap_or(Some(late));
+                    (observation, reverse)
+                }
+                Either::Right((reverse, probe)) => (probe.await, reverse),
+            };
+            Probed {
+                planned,
+                observation,
+                reverse,
+            }
+        }))
+        .await
+    }
+
+    /// The addresses of a host: from `--resolve` when pinned, else A and AAAA (as `-4`/`-6`
+    /// allow), IPv4 first.
+    async fn resolve(&self, host: &str) -> Resolved {
+        let pins = self.pins(host);
+        if pinned(self.plan, host) {
+            return Resolved {
+                addresses: pins,
+                queries: Vec::new(),
+            };
+        }
+        let Some(resolver) = &self.resolver else {
+            return Resolved {
+                addresses: Vec::new(),
+                queries: Vec::new(),
+            };
+        };
+        let queries = self
+            .bounded(resolver.addresses(host, self.plan.family), Vec::new())
+            .await;
+        let mut addresses: Vec<IpAddr> = queries
+            .iter()
+            .filter_map(|q| q.answer.as_ref().ok())
+            .flatten()
+            .copied()
+            .filter(|ip| self.plan.family.admits(*ip))
+            .collect();
+        addresses.sort_by_key(|ip| (ip.is_ipv6(), *ip));
+        addresses.dedup();
+        Resolved { addresses, queries }
+    }
+
+    fn pins(&self, host: &str) -> Vec<IpAddr> {
+        self.plan
+            .pins
+            .iter()
+            .filter(|(name, ip)| name == host && self.plan.family.admits(*ip))
+            .map(|(_, ip)| *ip)
+            .collect()
+    }
+
+    async fn mx(&self, domain: &str) -> Result<Vec<Mx>, LookupFailure> {
+        match &self.resolver {
+            Some(resolver) => {
+                self.bounded(resolver.mx(domain), Err(LookupFailure::Timeout))
+                    .await
+            }
+            None => Err(LookupFailure::Other("no DNS configuration".to_string())),
+        }
+    }
+
+    async fn srv_records(&self, owner: &str) -> Result<Vec<Srv>, LookupFailure> {
+        match &self.resolver {
+            Some(resolver) => {
+                self.bounded(resolver.srv(owner), Err(LookupFailure::Timeout))
+                    .await
+            }
+            None => Err(LookupFailure::Other("no DNS configuration".to_string())),
+        }
+    }
+
+    /// The CNAME target when `host` is an alias (pinned names are taken as they are).
+    async fn alias(&self, host: &str) -> Option<String> {
+        if pinned(self.plan, host) {
+            return None;
+        }
+        let resolver = self.resolver.as_ref()?;
+        self.bounded(resolver.alias(host, self.plan.family), Ok(None))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    async fn reverse(&self, ip: IpAddr) -> Option<ReverseDns> {
+        let resolver = self.resolver.as_ref()?;
+        // An address this machine cannot reach is skipped, not probed: its name is not asked.
+        if crate::probe::no_route(ip, 53).is_some() {
+            return None;
+        }
+        let timeout = ReverseDns::Missing(LookupFailure::Timeout);
+        Some(self.bounded(resolver.forward_confirmed(ip), timeout).await)
+    }
+
+    /// A look-up, given up at the run's deadline (`--max-time`) with `on_timeout`.
+    async fn bounded<T>(&self, lookup: impl Future<Output = T>, on_timeout: T) -> T {
+        tokio::time::timeout_at(self.deadline, lookup)
+            .await
+            .unwrap_or(on_timeout)
+    }
+}
+
+/// The probed part of one MX host.
+struct MxPart {
+    addresses: Vec<IpAddr>,
+    candidates: Vec<Candidate>,
+    probed: Vec<Probed>,
+}
+
+/// The hosts of a preset as submission candidates on its ports.
+fn preset_candidates(preset: &PresetHosts) -> Vec<Candidate> {
+    let ports = if preset.ports.is_empty() {
+        SUBMISSION_PORTS.to_vec()
+    } else {
+        preset.ports.clone()
+    };
+    preset
+        .hosts
+        .iter()
+        .map(|host| Candidate {
+            host: host.clone(),
+            source: Source::Preset,
+            detail: Some(format!("preset {} ({})", preset.id, preset.reason)),
+            ports: ports.clone(),
+            addresses: Vec::new(),
+            not_probed: None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(Source::ImplicitMx.as_str(), "implicit_mx");
+        assert_eq!(Role::Inbound.as_str(), "inbound");
+        assert_eq!(TargetKind::Address.as_str(), "address");
+        let preset = PresetHosts {
+            id: "acme".into(),
+            name: "ACME".into(),
+            reason: "address domain acme.test".into(),
+            hosts: vec!["smtp.acme.test".into()],
+            ports: Vec::new(),
+        };
+        let candidates = preset_candidates(&preset);
+        assert_eq!(candidates.len(), 1);
+        assert_eq!(candidates[0].ports, SUBMISSION_PORTS.to_vec());
+        assert_eq!(candidates[0].source, Source::Preset);
+    }
+
+    #[test]
+    fn mapped_ports() {
+        let discovery = Discovery {
+            port_map: vec![(25, 2525), (587, 587)],
+            ..Discovery::default()
+        };
+        assert_eq!(discovery.mapped_port(25), Some(2525));
+        assert_eq!(discovery.mapped_port(587), None);
+        assert_eq!(discovery.mapped_port(465), None);
+    }
+}

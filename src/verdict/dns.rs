@@ -1,0 +1,830 @@
+//! DNS verdicts: pure functions from look-up results (and the observations of the endpoints
+//! they led to) to findings. What a domain's MX set says, why a host has no address, reverse
+//! DNS of the probed addresses, the names a server gives itself, and a broken IPv6 path. No I/O:
+//! [`crate::discover`] gathers the facts and calls these.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::{Finding, Severity};
+use crate::dns::{ForwardCheck, LookupFailure, Mx, Query, ReverseDns, is_null_mx};
+use crate::model::{Endpoint, Observation, State};
+
+/// Why a host (a typed server, an SRV target, a preset host) has no address to connect to;
+/// the failure that explains it best: NXDOMAIN, then timeout, then SERVFAIL, else "no address".
+pub fn no_address(name: &str, queries: &[Query]) -> Finding {
+    let failures: Vec<&LookupFailure> = queries
+        .iter()
+        .filter_map(|q| q.answer.as_ref().err())
+        .collect();
+    let (id, message, advice) = if failures.contains(&&LookupFailure::NxDomain) {
+        (
+            "dns.nxdomain",
+            format!("{name} does not exist in DNS (NXDOMAIN)."),
+            "Check the spelling of the server name in the client's settings.",
+        )
+    } else if failures.contains(&&LookupFailure::Timeout) {
+        (
+            "dns.timeout",
+            format!("The DNS look-up of {name} timed out."),
+            TIMEOUT_ADVICE,
+        )
+    } else if failures
+        .iter()
+        .any(|f| matches!(f, LookupFailure::ServFail(_)))
+    {
+        (
+            "dns.servfail",
+            format!("The DNS server failed to answer for {name} (SERVFAIL)."),
+            SERVFAIL_ADVICE,
+        )
+    } else {
+        let detail: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+        (
+            "dns.no_address",
+            format!(
+                "{name} has no address to connect to ({}).",
+                detail.join("; ")
+            ),
+            "Check the server name; the name exists but has no A or AAAA record for the chosen address family.",
+        )
+    };
+    general(id, Severity::Error, message, advice)
+}
+
+const TIMEOUT_ADVICE: &str = "Check this machine's DNS settings and network, or give a working server with --resolver; if only this domain times out, its name servers are down or unreachable.";
+const SERVFAIL_ADVICE: &str = "The domain's DNS is broken (often DNSSEC or a dead name server); retry later or ask its owner.";
+
+/// A look-up that failed without a negative answer (SERVFAIL, REFUSED, timeout, ...), as
+/// `dns.timeout` or `dns.servfail`; `what` says which look-up (`the MX look-up of example.com`).
+/// NXDOMAIN and NODATA are not failures and give `None`.
+pub fn lookup_failed(what: &str, failure: &LookupFailure, severity: Severity) -> Option<Finding> {
+    match failure {
+        LookupFailure::NxDomain | LookupFailure::NoData => None,
+        LookupFailure::Timeout => Some(general(
+            "dns.timeout",
+            severity,
+            format!("{} timed out.", capitalised(what)),
+            TIMEOUT_ADVICE,
+        )),
+        other => Some(general(
+            "dns.servfail",
+            severity,
+            format!("{} failed: {other}.", capitalised(what)),
+            SERVFAIL_ADVICE,
+        )),
+    }
+}
+
+/// What the MX answer of `domain` says: no MX (with the RFC 5321 fallback to `fallback`, the
+/// domain's own addresses), a null MX, a null MX mixed with others, a domain that does not
+/// exist, or a failed look-up. An ordinary MX set gives nothing here ([`mx_host`] judges its
+/// hosts).
+pub fn mx_set(
+    domain: &str,
+    answer: &Result<Vec<Mx>, LookupFailure>,
+    fallback: &[IpAddr],
+) -> Vec<Finding> {
+    let records = match answer {
+        Ok(records) => records,
+        Err(LookupFailure::NxDomain) => {
+            return vec![general(
+                "dns.nxdomain",
+                Severity::Error,
+                format!(
+                    "The domain {domain} does not exist in DNS (NXDOMAIN): mail to it cannot be delivered."
+                ),
+                "Check the spelling of the domain; if it is yours, check that it is registered and delegated to working name servers.",
+            )];
+        }
+        Err(LookupFailure::NoData) if fallback.is_empty() => {
+            return vec![general(
+                "dns.no_mx",
+                Severity::Error,
+                format!(
+                    "{domain} has no MX records and no address records: mail to it cannot be delivered."
+                ),
+                "Publish MX records naming the domain's mail servers, or a null MX (`0 .`, RFC 7505) if the domain receives no mail.",
+            )];
+        }
+        Err(LookupFailure::NoData) => {
+            return vec![general(
+                "dns.no_mx",
+                Severity::Warning,
+                format!(
+                    "{domain} has no MX records; senders fall back to its address records ({}) as RFC 5321 section 5.1 says, so mail goes to {domain} itself.",
+                    join_ips(fallback)
+                ),
+                "Publish an MX record naming the mail server, even when it is this same host: the implicit fallback works, but is fragile and often a forgotten record.",
+            )];
+        }
+        Err(failure) => {
+            let what = format!("the MX look-up of {domain}");
+            return lookup_failed(&what, failure, Severity::Error)
+                .into_iter()
+                .collect();
+        }
+    };
+    if is_null_mx(records) {
+        return vec![general(
+            "dns.null_mx",
+            Severity::Warning,
+            format!(
+                "{domain} publishes a null MX (RFC 7505): it accepts no mail, and mail to its addresses bounces at once."
+            ),
+            "Nothing to do if the domain should receive no mail; otherwise replace the null MX with MX records of the mail servers.",
+        )];
+    }
+    if records.iter().any(Mx::is_root) {
+        return vec![general(
+            "dns.null_mx",
+            Severity::Error,
+            format!(
+                "{domain} mixes a null MX (`.`) with other MX records, which RFC 7505 section 3 forbids; senders may treat the domain as accepting no mail."
+            ),
+            "Remove the `.` MX record if the domain receives mail, or every other MX record if it does not.",
+        )];
+    }
+    Vec::new()
+}
+
+/// What is wrong with one MX host of `domain`: written as an IP address, an alias (CNAME), or
+/// without addresses. `alias` is the CNAME target when the name is one; `queries` its address
+/// look-ups (empty when not looked up, as for an IP literal); `others_resolve` whether another
+/// MX host of the domain has addresses (then an unresolvable one is a warning, not an error).
+pub fn mx_host(
+    domain: &str,
+    mx: &Mx,
+    alias: Option<&str>,
+    queries: &[Query],
+    others_resolve: bool,
+) -> Vec<Finding> {
+    let host = &mx.exchange;
+    if let Some(ip) = mx.ip_literal() {
+        return vec![general(
+            "dns.mx_is_ip",
+            Severity::Error,
+            format!(
+                "The MX record of {domain} names {ip}, an IP address, where RFC 5321 section 5.1 requires a host name: senders look it up as a name and fail."
+            ),
+            "Replace it with a host name (e.g. mx.<domain>) whose A/AAAA record is that address.",
+        )];
+    }
+    let mut findings = Vec::new();
+    if let Some(target) = alias {
+        findings.push(general(
+            "dns.mx_is_cname",
+            Severity::Warning,
+            format!("The MX host {host} of {domain} is an alias (CNAME to {target}); RFC 2181 section 10.3 says an MX must name the canonical host."),
+            "Point the MX record at the canonical name directly; most senders follow the alias, but some refuse or delay such mail.",
+        ));
+    }
+    let addresses: Vec<IpAddr> = queries
+        .iter()
+        .filter_map(|q| q.answer.as_ref().ok())
+        .flatten()
+        .copied()
+        .collect();
+    if addresses.is_empty() {
+        let detail: Vec<String> = queries
+            .iter()
+            .filter_map(|q| {
+                q.answer
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("{}: {e}", q.record_type))
+            })
+            .collect();
+        let (severity, consequence) = if others_resolve {
+            (
+                Severity::Warning,
+                "senders skip it for the other MX hosts, after a delay",
+            )
+        } else {
+            (
+                Severity::Error,
+                "no MX host of the domain resolves, so mail to it cannot be delivered",
+            )
+        };
+        findings.push(general(
+            "dns.mx_unresolvable",
+            severity,
+            format!(
+                "The MX host {host} of {domain} has no address ({}): {consequence}.",
+                if detail.is_empty() { "no look-up answered".to_string() } else { detail.join("; ") }
+            ),
+            "Publish A (and AAAA) records for the MX host, or change the MX record to a host that has them.",
+        ));
+    }
+    findings
+}
+
+/// Reverse DNS of a probed address, judged where receivers judge it: on port 25 (a server that
+/// receives mail usually sends too, and receivers check the sending address's PTR and that it
+/// resolves back). Submission endpoints give nothing: mail clients do not care.
+pub fn reverse(endpoint: &Endpoint, reverse: &ReverseDns) -> Option<Finding> {
+    if endpoint.port != 25 {
+        return None;
+    }
+    let ip = endpoint.ip;
+    let (id, message, advice) = match reverse {
+        ReverseDns::Confirmed { .. } => return None,
+        ReverseDns::Missing(failure) => {
+            let why = match failure {
+                LookupFailure::NxDomain | LookupFailure::NoData => {
+                    "has no reverse DNS (PTR) name".to_string()
+                }
+                other => format!("has no reverse DNS name that could be read ({other})"),
+            };
+            (
+                "dns.ptr_missing",
+                format!("{ip} ({}) {why}.", endpoint.label()),
+                "Ask whoever runs the address (the hosting provider or ISP) for a PTR record naming the server (its MX or greeting name), with that name's A/AAAA record pointing back; many receivers refuse mail from addresses without one.",
+            )
+        }
+        ReverseDns::Mismatch(checks) => (
+            "dns.ptr_mismatch",
+            format!(
+                "The reverse DNS of {ip} ({}) does not resolve back to it (forward-confirmed reverse DNS fails): {}.",
+                endpoint.label(),
+                describe_checks(checks)
+            ),
+            "Make the PTR name's A/AAAA record include this address, or change the PTR to a name that does; receivers use this check to judge sending servers.",
+        ),
+    };
+    Some(Finding {
+        id,
+        severity: Severity::Warning,
+        endpoint: Some(endpoint.label()),
+        ip: Some(ip),
+        message,
+        advice: advice.to_string(),
+    })
+}
+
+fn describe_checks(checks: &[ForwardCheck]) -> String {
+    if checks.is_empty() {
+        return "the PTR answer named no host".to_string();
+    }
+    checks
+        .iter()
+        .map(|check| match &check.addresses {
+            Ok(addresses) => format!("{} resolves to {}", check.name, join_ips(addresses)),
+            Err(failure) => format!("{} does not resolve ({failure})", check.name),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The names a receiving server gives itself (the greeting's host name and the EHLO domain)
+/// against the names DNS gives it (the MX host name it was reached by, and the PTR names of its
+/// address). A name that is neither is a warning with the usual causes; a server known by one
+/// of them is fine (big providers greet with a name of their own that has a matching PTR).
+pub fn server_names(
+    obs: &Observation,
+    mx_name: &str,
+    reverse: Option<&ReverseDns>,
+) -> Option<Finding> {
+    let mut known: Vec<String> = vec![normalise(mx_name)];
+    known.extend(ptr_names(reverse).into_iter().map(|n| normalise(&n)));
+    let banner = obs
+        .banner
+        .as_ref()
+        .filter(|reply| reply.code == 220)
+        .and_then(|reply| reply.lines.first())
+        .and_then(|line| line.split_whitespace().next())
+        .filter(|word| !word.starts_with('['))
+        .map(normalise);
+    let ehlo = obs
+        .final_ehlo()
+        .map(|ehlo| normalise(&ehlo.domain))
+        .filter(|domain| !domain.is_empty() && !domain.starts_with('['));
+    let mut odd: Vec<String> = Vec::new();
+    for (what, name) in [("greets as", banner), ("names itself in EHLO", ehlo)] {
+        if let Some(name) = name
+            && !known.contains(&name)
+            && !odd.iter().any(|o| o.ends_with(&format!(" {name}")))
+        {
+            odd.push(format!("{what} {name}"));
+        }
+    }
+    if odd.is_empty() {
+        return None;
+    }
+    let ptr = ptr_names(reverse);
+    let ptr_text = if ptr.is_empty() {
+        "it has no PTR name".to_string()
+    } else {
+        format!("its PTR name is {}", ptr.join(", "))
+    };
+    Some(Finding {
+        id: "smtp.name_mismatch",
+        severity: Severity::Warning,
+        endpoint: Some(obs.endpoint.label()),
+        ip: Some(obs.endpoint.ip),
+        message: format!(
+            "{} {}, which is neither the MX name {} nor its reverse DNS name ({ptr_text}).",
+            obs.endpoint.describe(),
+            odd.join(" and "),
+            normalise(mx_name),
+        ),
+        advice: "Usual causes: the server's own host name (Postfix myhostname, Exchange FQDN) was never set to its public name, a provider's or load balancer's front end answers, or the PTR was not updated after a move. Set the server's name to the MX name and give its address a matching PTR; some receivers and spam filters score a mismatch.".to_string(),
+    })
+}
+
+fn ptr_names(reverse: Option<&ReverseDns>) -> Vec<String> {
+    match reverse {
+        Some(ReverseDns::Confirmed { name }) => vec![name.clone()],
+        Some(ReverseDns::Mismatch(checks)) => checks.iter().map(|c| c.name.clone()).collect(),
+        Some(ReverseDns::Missing(_)) | None => Vec::new(),
+    }
+}
+
+/// `dns.ipv6_only_broken`: for each host name, when it has IPv6 endpoints that were probed and
+/// every one of them failed, while an IPv4 endpoint of the same host works. Skipped endpoints
+/// (this machine has no IPv6 route) prove nothing and are left out.
+pub fn ipv6_broken<'a>(observations: impl IntoIterator<Item = &'a Observation>) -> Vec<Finding> {
+    // host -> (v4 working, v6 probed, v6 working, v6 states)
+    let mut hosts: BTreeMap<&str, (bool, usize, bool, Vec<String>)> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for obs in observations {
+        if obs.state == State::Skipped {
+            continue;
+        }
+        let host = obs.endpoint.host.as_str();
+        if !hosts.contains_key(host) {
+            order.push(host);
+        }
+        let entry = hosts.entry(host).or_default();
+        let works = obs.state == State::Ok;
+        if is_v6(obs.endpoint.ip) {
+            entry.1 += 1;
+            entry.2 |= works;
+            let what = format!("{} {}", obs.endpoint.address_label(), obs.state);
+            entry.3.push(what);
+        } else {
+            entry.0 |= works;
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|host| {
+            let (v4_works, v6_probed, v6_works, states) = hosts.get(host)?;
+            (*v4_works && *v6_probed > 0 && !*v6_works).then(|| {
+                general(
+                    "dns.ipv6_only_broken",
+                    Severity::Warning,
+                    format!(
+                        "{host} has IPv6 addresses (AAAA) that all fail ({}) while IPv4 works: clients and servers that prefer IPv6 meet errors or delays.",
+                        states.join(", ")
+                    ),
+                    "Fix the server's IPv6 (listening address, firewall, routing), or remove the AAAA records until it works.",
+                )
+            })
+        })
+        .collect()
+}
+
+/// An IPv6 address that is not an IPv4 address in IPv6 clothing.
+fn is_v6(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(_) => false,
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().is_none(),
+    }
+}
+
+/// `dns.no_submission`: nothing told where a mail client of `domain` should send, and none of
+/// the usual guesses (`tried`) resolves.
+pub fn no_submission(domain: &str, tried: &[String]) -> Finding {
+    general(
+        "dns.no_submission",
+        Severity::Warning,
+        format!(
+            "No submission server found for {domain}: no provider preset matches, no SRV records (RFC 6186), and {} {}.",
+            if tried.is_empty() {
+                "no usual name".to_string()
+            } else {
+                tried.join(", ")
+            },
+            if tried.len() == 1 {
+                "does not resolve"
+            } else {
+                "do not resolve"
+            }
+        ),
+        "Look up the SMTP server in the mail provider's documentation and check it with smtp-doctor check HOST; a provider can publish _submissions._tcp SRV records so clients find it themselves.",
+    )
+}
+
+fn general(id: &'static str, severity: Severity, message: String, advice: &str) -> Finding {
+    Finding {
+        id,
+        severity,
+        endpoint: None,
+        ip: None,
+        message,
+        advice: advice.to_string(),
+    }
+}
+
+fn normalise(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn join_ips(ips: &[IpAddr]) -> String {
+    ips.iter()
+        .map(IpAddr::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Phase, PhaseError, Security};
+    use crate::smtp::{Ehlo, Reply};
+    use std::time::Duration;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn mx(preference: u16, exchange: &str) -> Mx {
+        Mx {
+            preference,
+            exchange: exchange.to_string(),
+        }
+    }
+
+    fn query(record_type: &'static str, answer: Result<Vec<IpAddr>, LookupFailure>) -> Query {
+        Query {
+            name: "mx.example.test".into(),
+            record_type,
+            answer,
+            elapsed: Duration::from_millis(1),
+        }
+    }
+
+    fn ids(findings: &[Finding]) -> Vec<(&'static str, Severity)> {
+        findings.iter().map(|f| (f.id, f.severity)).collect()
+    }
+
+    fn endpoint(host: &str, address: &str, port: u16) -> Endpoint {
+        Endpoint {
+            host: host.into(),
+            ip: ip(address),
+            port,
+            security: Security::Starttls,
+        }
+    }
+
+    fn observation(host: &str, address: &str, state: State) -> Observation {
+        let mut obs = Observation::new(endpoint(host, address, 25));
+        obs.state = state;
+        if state != State::Ok {
+            obs.error = Some(PhaseError {
+                phase: Phase::Connect,
+                message: "details".into(),
+            });
+        }
+        obs
+    }
+
+    #[test]
+    fn no_address_names_the_best_explanation() {
+        use LookupFailure::*;
+        let cases: [(&[LookupFailure], &str); 5] = [
+            (&[NxDomain, NxDomain], "dns.nxdomain"),
+            (&[Timeout, NoData], "dns.timeout"),
+            (&[ServFail("SERVFAIL".into()), NoData], "dns.servfail"),
+            (&[NoData, NoData], "dns.no_address"),
+            (&[Refused, NoData], "dns.no_address"),
+        ];
+        for (failures, id) in cases {
+            let queries: Vec<Query> = failures
+                .iter()
+                .map(|f| query("A", Err(f.clone())))
+                .collect();
+            let finding = no_address("mail.example.test", &queries);
+            assert_eq!((finding.id, finding.severity), (id, Severity::Error));
+            assert!(finding.message.contains("mail.example.test"));
+        }
+    }
+
+    #[test]
+    fn mx_sets() {
+        use LookupFailure::*;
+        let fallback = [ip("192.0.2.1")];
+        type Case<'a> = (
+            Result<Vec<Mx>, LookupFailure>,
+            &'a [IpAddr],
+            Vec<(&'static str, Severity)>,
+        );
+        let cases: Vec<Case> = vec![
+            (Ok(vec![mx(10, "mx.example.test")]), &[], vec![]),
+            (
+                Ok(vec![mx(0, ".")]),
+                &[],
+                vec![("dns.null_mx", Severity::Warning)],
+            ),
+            (
+                Ok(vec![mx(0, "."), mx(10, "mx.example.test")]),
+                &[],
+                vec![("dns.null_mx", Severity::Error)],
+            ),
+            (
+                Err(NoData),
+                &fallback,
+                vec![("dns.no_mx", Severity::Warning)],
+            ),
+            (Err(NoData), &[], vec![("dns.no_mx", Severity::Error)]),
+            (Err(NxDomain), &[], vec![("dns.nxdomain", Severity::Error)]),
+            (Err(Timeout), &[], vec![("dns.timeout", Severity::Error)]),
+            (
+                Err(ServFail("SERVFAIL".into())),
+                &[],
+                vec![("dns.servfail", Severity::Error)],
+            ),
+            (Err(Refused), &[], vec![("dns.servfail", Severity::Error)]),
+        ];
+        for (answer, fallback, expected) in cases {
+            let findings = mx_set("example.test", &answer, fallback);
+            assert_eq!(ids(&findings), expected, "{answer:?}");
+        }
+        let implicit = mx_set("example.test", &Err(NoData), &fallback);
+        assert!(implicit[0].message.contains("RFC 5321 section 5.1"));
+        assert!(implicit[0].message.contains("192.0.2.1"));
+    }
+
+    #[test]
+    fn mx_hosts() {
+        use LookupFailure::*;
+        let resolves = [
+            query("A", Ok(vec![ip("192.0.2.1")])),
+            query("AAAA", Err(NoData)),
+        ];
+        let nothing = [query("A", Err(NxDomain)), query("AAAA", Err(NxDomain))];
+        type Case<'a> = (
+            Mx,
+            Option<&'a str>,
+            &'a [Query],
+            bool,
+            Vec<(&'static str, Severity)>,
+        );
+        let cases: Vec<Case> = vec![
+            (mx(10, "mx.example.test"), None, &resolves, false, vec![]),
+            (
+                mx(10, "192.0.2.5"),
+                None,
+                &[],
+                true,
+                vec![("dns.mx_is_ip", Severity::Error)],
+            ),
+            (
+                mx(10, "2001\\:db8\\:\\:5"),
+                None,
+                &[],
+                true,
+                vec![("dns.mx_is_ip", Severity::Error)],
+            ),
+            (
+                mx(10, "alias.example.test"),
+                Some("real.example.test"),
+                &resolves,
+                false,
+                vec![("dns.mx_is_cname", Severity::Warning)],
+            ),
+            (
+                mx(10, "gone.example.test"),
+                None,
+                &nothing,
+                false,
+                vec![("dns.mx_unresolvable", Severity::Error)],
+            ),
+            (
+                mx(20, "gone.example.test"),
+                None,
+                &nothing,
+                true,
+                vec![("dns.mx_unresolvable", Severity::Warning)],
+            ),
+            (
+                mx(10, "dangling.example.test"),
+                Some("nothing.example.test"),
+                &nothing,
+                false,
+                vec![
+                    ("dns.mx_is_cname", Severity::Warning),
+                    ("dns.mx_unresolvable", Severity::Error),
+                ],
+            ),
+        ];
+        for (record, alias, queries, others, expected) in cases {
+            let findings = mx_host("example.test", &record, alias, queries, others);
+            assert_eq!(ids(&findings), expected, "{record}");
+        }
+    }
+
+    #[test]
+    fn reverse_dns_on_port_25_only() {
+        use LookupFailure::*;
+        let confirmed = ReverseDns::Confirmed {
+            name: "mx.example.test".into(),
+        };
+        let wrong = ReverseDns::Mismatch(vec![ForwardCheck {
+            name: "other.example.test".into(),
+            addresses: Ok(vec![ip("198.51.100.1")]),
+        }]);
+        let stale = ReverseDns::Mismatch(vec![ForwardCheck {
+            name: "stale.example.test".into(),
+            addresses: Err(NxDomain),
+        }]);
+        let cases: [(u16, ReverseDns, Option<&str>); 7] = [
+            (25, confirmed.clone(), None),
+            (25, wrong.clone(), Some("dns.ptr_mismatch")),
+            (25, stale, Some("dns.ptr_mismatch")),
+            (25, ReverseDns::Missing(NxDomain), Some("dns.ptr_missing")),
+            (25, ReverseDns::Missing(Timeout), Some("dns.ptr_missing")),
+            (587, wrong, None),
+            (465, ReverseDns::Missing(NxDomain), None),
+        ];
+        for (port, rdns, expected) in cases {
+            let e = endpoint("mx.example.test", "192.0.2.10", port);
+            let finding = reverse(&e, &rdns);
+            assert_eq!(finding.as_ref().map(|f| f.id), expected, "{port} {rdns:?}");
+            if let Some(f) = finding {
+                assert_eq!(f.severity, Severity::Warning);
+                assert_eq!(f.endpoint.as_deref(), Some("mx.example.test:25"));
+                assert_eq!(f.ip, Some(ip("192.0.2.10")));
+            }
+        }
+        let e = endpoint("mx.example.test", "192.0.2.10", 25);
+        let mismatch = reverse(
+            &e,
+            &ReverseDns::Mismatch(vec![ForwardCheck {
+                name: "other.example.test".into(),
+                addresses: Ok(vec![ip("198.51.100.1")]),
+            }]),
+        )
+        .unwrap();
+        assert!(
+            mismatch
+                .message
+                .contains("other.example.test resolves to 198.51.100.1"),
+            "{}",
+            mismatch.message
+        );
+    }
+
+    fn greeting(obs: &mut Observation, banner: &str, ehlo_domain: &str) {
+        obs.banner = Some(Reply {
+            code: 220,
+            enhanced: None,
+            lines: vec![banner.to_string()],
+        });
+        obs.ehlo = Some(Ehlo {
+            code: 250,
+            domain: ehlo_domain.to_string(),
+            greeting: String::new(),
+            keywords: Vec::new(),
+            lines: Vec::new(),
+            helo: false,
+        });
+    }
+
+    #[test]
+    fn server_names_against_mx_and_ptr() {
+        let ptr = ReverseDns::Confirmed {
+            name: "out.provider.test".into(),
+        };
+        let missing = ReverseDns::Missing(LookupFailure::NxDomain);
+        // (banner, EHLO domain, reverse DNS, mismatch expected)
+        let cases: [(&str, &str, &ReverseDns, bool); 7] = [
+            ("mx.example.test ESMTP", "mx.example.test", &missing, false),
+            (
+                "MX.Example.Test. ESMTP",
+                "mx.example.test.",
+                &missing,
+                false,
+            ),
+            ("out.provider.test ESMTP", "out.provider.test", &ptr, false),
+            ("mx.example.test ESMTP", "out.provider.test", &ptr, false),
+            ("localhost.localdomain ESMTP", "mx.example.test", &ptr, true),
+            ("mx.example.test ESMTP", "internal.corp", &missing, true),
+            ("[192.0.2.10] ESMTP", "[192.0.2.10]", &missing, false),
+        ];
+        for (banner, ehlo, rdns, expected) in cases {
+            let mut obs = observation("mx.example.test", "192.0.2.10", State::Ok);
+            greeting(&mut obs, banner, ehlo);
+            let finding = server_names(&obs, "mx.example.test", Some(rdns));
+            assert_eq!(
+                finding.is_some(),
+                expected,
+                "{banner} / {ehlo}: {finding:?}"
+            );
+            if let Some(f) = finding {
+                assert_eq!(
+                    (f.id, f.severity),
+                    ("smtp.name_mismatch", Severity::Warning)
+                );
+            }
+        }
+        let mut obs = observation("mx.example.test", "192.0.2.10", State::Ok);
+        greeting(&mut obs, "gw.example.test ESMTP", "gw.example.test");
+        let f = server_names(&obs, "mx.example.test", Some(&missing)).unwrap();
+        // The same odd name is reported once.
+        assert_eq!(
+            f.message.matches("gw.example.test").count(),
+            1,
+            "{}",
+            f.message
+        );
+        // No greeting, no EHLO: nothing to compare.
+        let silent = observation("mx.example.test", "192.0.2.10", State::Timeout);
+        assert!(server_names(&silent, "mx.example.test", None).is_none());
+    }
+
+    #[test]
+    fn ipv6_broken_only_when_every_v6_endpoint_fails_and_v4_works() {
+        use State::*;
+        // (states of the host's endpoints by address, finding expected)
+        let cases: [(&[(&str, State)], bool); 7] = [
+            (&[("192.0.2.1", Ok), ("2001:db8::1", Refused)], true),
+            (
+                &[
+                    ("192.0.2.1", Ok),
+                    ("2001:db8::1", Timeout),
+                    ("2001:db8::2", Refused),
+                ],
+                true,
+            ),
+            (
+                &[
+                    ("192.0.2.1", Ok),
+                    ("2001:db8::1", Ok),
+                    ("2001:db8::2", Refused),
+                ],
+                false,
+            ),
+            (&[("192.0.2.1", Refused), ("2001:db8::1", Refused)], false),
+            (&[("192.0.2.1", Ok), ("2001:db8::1", Skipped)], false),
+            (&[("2001:db8::1", Refused)], false),
+            // An IPv4-mapped address is IPv4.
+            (&[("192.0.2.1", Ok), ("::ffff:192.0.2.2", Refused)], false),
+        ];
+        for (endpoints, expected) in cases {
+            let observations: Vec<Observation> = endpoints
+                .iter()
+                .map(|(address, state)| observation("mx.example.test", address, *state))
+                .collect();
+            let findings = ipv6_broken(&observations);
+            assert_eq!(
+                ids(&findings),
+                if expected {
+                    vec![("dns.ipv6_only_broken", Severity::Warning)]
+                } else {
+                    vec![]
+                },
+                "{endpoints:?}"
+            );
+        }
+        // Per host: a broken host beside a healthy one.
+        let observations = [
+            observation("a.example.test", "192.0.2.1", Ok),
+            observation("a.example.test", "2001:db8::1", Refused),
+            observation("b.example.test", "192.0.2.2", Ok),
+            observation("b.example.test", "2001:db8::2", Ok),
+        ];
+        let findings = ipv6_broken(&observations);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.starts_with("a.example.test "));
+    }
+
+    #[test]
+    fn lookup_failures() {
+        use LookupFailure::*;
+        assert!(lookup_failed("the SRV look-up", &NxDomain, Severity::Warning).is_none());
+        assert!(lookup_failed("the SRV look-up", &NoData, Severity::Warning).is_none());
+        let t = lookup_failed(
+            "the MX look-up of example.test",
+            &Timeout,
+            Severity::Warning,
+        )
+        .unwrap();
+        assert_eq!((t.id, t.severity), ("dns.timeout", Severity::Warning));
+        assert!(t.message.starts_with("The MX look-up of example.test"));
+        let s = lookup_failed("x", &ServFail("SERVFAIL".into()), Severity::Error).unwrap();
+        assert_eq!(s.id, "dns.servfail");
+        let n = no_submission("example.test", &["smtp.example.test".into()]);
+        assert_eq!((n.id, n.severity), ("dns.no_submission", Severity::Warning));
+        assert!(n.message.contains("smtp.example.test does not resolve"));
+    }
+}
