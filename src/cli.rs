@@ -556,6 +556,10 @@ impl PortsArgs {
                 listed.join(", ")
             )));
         }
+        if self.no_defaults {
+            // Only the user's hosts: no column for a port none of them is probed on.
+            all_ports.retain(|p| controls.iter().any(|c| c.ports.contains(p)));
+        }
         let plan = PortsPlan {
             ports: all_ports,
             controls,

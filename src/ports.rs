@@ -58,12 +58,15 @@ pub struct Control {
     pub builtin: bool,
 }
 
+/// A control host of the catalogue on one port: (port, host, its preset).
+type Candidate<'a> = (u16, &'a str, &'a Preset);
+
 /// The control hosts of the catalogue for `ports`: on each port the first `per_port`
 /// operators, those with control hosts on most of the ports first (so one operator can be
 /// compared across ports), then in catalogue order.
 pub fn default_controls(catalog: &Catalog, ports: &[u16], per_port: usize) -> Vec<Control> {
     // Every operator's control hosts on the ports asked for, in catalogue order.
-    let mut operators: Vec<(&str, Vec<(u16, &str, &Preset)>)> = Vec::new();
+    let mut operators: Vec<(&str, Vec<Candidate<'_>>)> = Vec::new();
     for preset in catalog.presets() {
         for control in &preset.control {
             for &port in control.ports.iter().filter(|p| ports.contains(p)) {
@@ -77,7 +80,7 @@ pub fn default_controls(catalog: &Catalog, ports: &[u16], per_port: usize) -> Ve
             }
         }
     }
-    let coverage = |hosts: &[(u16, &str, &Preset)]| {
+    let coverage = |hosts: &[Candidate<'_>]| {
         let mut seen: Vec<u16> = hosts.iter().map(|(p, _, _)| *p).collect();
         seen.sort_unstable();
         seen.dedup();

@@ -320,7 +320,10 @@ mod tests {
         assert!(text.starts_with(
             "Outbound SMTP from this network: 6 probes of 6 control hosts on ports 25, 587 in 1.02 s"
         ));
-        assert!(text.contains("│ A        ┆ mx.a.test    ┆ filtered ┆ -    │"), "{text}");
+        assert!(
+            text.contains("│ A        ┆ mx.a.test    ┆ filtered ┆ -    │"),
+            "{text}"
+        );
         assert!(text.contains("filtered"), "{text}");
         assert!(
             text.contains("Details\n  mx.a.test:25 filtered\n"),

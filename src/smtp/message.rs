@@ -101,6 +101,10 @@ pub struct TestMessage {
     pub server: String,
 }
 
+/// A body line that starts with a dot, so every test message exercises dot-stuffing
+/// (RFC 5321 section 4.5.2) on the way.
+pub const DOT_LINE: &str = ". This line starts with a dot, to check that it arrives with one.";
+
 impl TestMessage {
     /// A message from `from` to `to`, sent through `server`, dated `now`, with a random
     /// Message-ID at this machine's host name (or, when that is not a usable domain, at the
@@ -194,6 +198,9 @@ impl TestMessage {
             format!("sending settings, to test sending through {}.", self.server),
             String::new(),
             "If you can read it, sending works. No reply is needed; you may delete it.".to_string(),
+            String::new(),
+            // Travels as ".." on the wire: the receiving server must undo the stuffing.
+            DOT_LINE.to_string(),
         ];
         let mut text = String::new();
         for line in headers

@@ -259,6 +259,9 @@ fn impostor(obs: &Observation, expect: &Expectation<'_>) -> Option<String> {
     None
 }
 
+/// How the reason of a probe that connected but was never greeted starts.
+const NO_GREETING: &str = "accepted the connection but sent no greeting: ";
+
 /// The server (or something in its place) refused or delayed the session.
 fn turned_away(obs: &Observation, detail: &str, phase: Option<Phase>) -> Option<String> {
     if let Some(banner) = &obs.banner
@@ -271,7 +274,7 @@ fn turned_away(obs: &Observation, detail: &str, phase: Option<Phase>) -> Option<
         (State::Closed, Some(Phase::Banner)) => {
             Some("closed the connection right after connect, without a greeting".to_string())
         }
-        (State::Timeout, Some(Phase::Banner)) => Some(format!("accepted, but {detail}")),
+        (State::Timeout, Some(Phase::Banner)) => Some(format!("{NO_GREETING}{detail}")),
         // A server that closes at once on an implicit-TLS port fails the handshake without
         // sending a byte: that is a refusal, not someone else's TLS.
         (State::TlsError, _) if closed_before_tls(detail) => {
@@ -507,6 +510,16 @@ fn conclude_port(port: u16, ports: &[u16], on: &[&Fact], all: &[&Fact], out: &mu
     }
     if answered == 0 {
         out.push(blocked(port, ports, on, all));
+        return;
+    }
+    // Real servers greet at once; several that all accept and stay silent are one thing in
+    // the path holding the connections (a proxy whose own way out is blocked).
+    let silent = throttled
+        .iter()
+        .filter(|f| f.reason.starts_with(NO_GREETING))
+        .count();
+    if silent >= 2 && silent == answered {
+        out.push(held(port, on, &throttled));
         return;
     }
     if !open.is_empty() && intercepted.is_empty() && stripped.is_empty() {
@@ -794,6 +807,21 @@ fn blocked(port: u16, ports: &[u16], on: &[&Fact], all: &[&Fact]) -> Conclusion 
         message,
         advice,
         evidence: evidence(on, on, reached),
+    }
+}
+
+fn held(port: u16, on: &[&Fact], silent: &[&Fact]) -> Conclusion {
+    Conclusion {
+        kind: Kind::Blocked,
+        port: Some(port),
+        severity: Severity::Error,
+        message: format!(
+            "Nothing greets on port {port}: {} of {} control hosts accept the connection but never send a greeting, which real servers do at once; something in the path (a proxy or firewall) holds the connections.",
+            silent.len(),
+            on.len()
+        ),
+        advice: "A transparent proxy or the firewall of this network (or an antivirus on this machine) takes the connections and gets no further: turn off its mail scanning, or ask the network's administrator; mail clients can try port 465 or 587.".to_string(),
+        evidence: evidence(on, silent, Vec::new()),
     }
 }
 

@@ -676,6 +676,13 @@ fn the_test_message_arrives_byte_exact() {
         String::from_utf8_lossy(&got.content),
         String::from_utf8_lossy(&expected.to_bytes())
     );
+    // The body's dot line went out doubled and came back single: the server's own
+    // un-stuffing agrees with ours.
+    let line = smtp_doctor::smtp::message::DOT_LINE;
+    let content = String::from_utf8_lossy(&got.content);
+    assert!(content.contains(&format!("\r\n{line}\r\n")), "{content}");
+    let raw = String::from_utf8_lossy(&got.raw);
+    assert!(raw.contains(&format!("\r\n.{line}\r\n")), "{raw}");
     assert_eq!(got.raw, expected.data());
     assert_eq!(got.raw, dot_stuff(&got.content));
     assert_eq!(send["size"], got.raw.len());

@@ -19,7 +19,16 @@ fn long_options(help: &str) -> Vec<String> {
 
 #[test]
 fn every_check_option_is_in_the_readme() {
-    let run = run_raw(&["check", "--help"], &[]);
+    options_are_documented("check");
+}
+
+#[test]
+fn every_ports_option_is_in_the_readme() {
+    options_are_documented("ports");
+}
+
+fn options_are_documented(command: &str) {
+    let run = run_raw(&[command, "--help"], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let options = long_options(&run.stdout);
     assert!(options.len() >= 10, "{options:?}");
@@ -63,6 +72,8 @@ fn every_finding_id_is_in_the_readme() {
         include_str!("../../src/verdict/dns.rs"),
         include_str!("../../src/verdict/provider.rs"),
         include_str!("../../src/verdict/auth.rs"),
+        include_str!("../../src/verdict/network.rs"),
+        include_str!("../../src/ports.rs"),
     ];
     // Only the code, not its unit tests.
     let code = |s: &'static str| s.split("#[cfg(test)]").next().unwrap_or(s);

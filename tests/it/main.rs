@@ -9,5 +9,6 @@ mod dns;
 mod docs;
 mod domain;
 mod interop;
+mod ports;
 mod providers;
 mod support;

@@ -38,6 +38,17 @@ fn all(port: u16, class: Class) -> Vec<Fact> {
     row(port, [class; 4])
 }
 
+/// Every operator on `port` accepts the connection and never greets.
+fn silent(port: u16) -> Vec<Fact> {
+    all(port, Throttled)
+        .into_iter()
+        .map(|mut f| {
+            f.reason = format!("{NO_GREETING}no greeting within 5000 ms");
+            f
+        })
+        .collect()
+}
+
 fn facts(rows: Vec<Vec<Fact>>) -> Vec<Fact> {
     rows.into_iter().flatten().collect()
 }
@@ -209,6 +220,15 @@ fn conclusion_table() {
                 (K::Throttled, Some(25)),
                 (K::Open, Some(587)),
                 (K::Open, Some(465)),
+            ],
+        ),
+        (
+            "every host accepts but none greets: a proxy in the path holds them",
+            facts(vec![silent(25), all(587, Open)]),
+            vec![
+                (K::Blocked, Some(25)),
+                (K::Open, Some(587)),
+                (K::NoControls, Some(465)),
             ],
         ),
         (
@@ -437,16 +457,17 @@ fn classification_table() {
     let submission = "smtp.gmail.com";
     let gmail_banner = "smtp.gmail.com ESMTP a1b2c3 - gsmtp";
 
-    let icmp = |code: u8| {
+    let icmp_from = |v6: bool, code: u8| {
         let mut o = failed(mx, State::Unreachable, Phase::Connect, "icmp");
         o.unreachable = Some(Unreachable::Icmp(IcmpError {
-            v6: false,
-            icmp_type: 3,
+            v6,
+            icmp_type: if v6 { 1 } else { 3 },
             code,
             from: None,
         }));
         o
     };
+    let icmp = |code: u8| icmp_from(false, code);
     let mut local = failed(mx, State::Unreachable, Phase::Connect, "EPERM");
     local.unreachable = Some(Unreachable::LocalFirewall);
 
@@ -504,6 +525,25 @@ fn classification_table() {
         ("ICMP host prohibited", icmp(10), true, Prohibited),
         ("ICMP port unreachable", icmp(3), true, Class::Unreachable),
         ("ICMP host unreachable", icmp(1), true, Class::Unreachable),
+        (
+            "ICMPv6 administratively prohibited",
+            icmp_from(true, 1),
+            true,
+            Prohibited,
+        ),
+        ("ICMPv6 reject route", icmp_from(true, 6), true, Prohibited),
+        (
+            "ICMPv6 port unreachable",
+            icmp_from(true, 4),
+            true,
+            Class::Unreachable,
+        ),
+        (
+            "ICMPv6 address unreachable",
+            icmp_from(true, 3),
+            true,
+            Class::Unreachable,
+        ),
         ("local firewall", local, true, Prohibited),
         ("untrusted certificate", untrusted, true, Intercepted),
         (

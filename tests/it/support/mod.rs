@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod mta;
+pub mod netns;
 pub mod pki;
 pub mod server;
 

@@ -27,8 +27,6 @@ use super::Run;
 
 /// The router's address as the client sees it (the sender of its ICMP errors).
 pub const ROUTER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
-/// The client's address.
-pub const CLIENT: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
 
 /// Longest a run of the binary may take before the test fails.
 const RUN_DEADLINE: Duration = Duration::from_secs(30);
@@ -64,17 +62,69 @@ impl Lab {
             ip(&["-n", ns, "link", "set", "lo", "up"]);
         }
         ip(&[
-            "link", "add", &cr, "netns", &lab.client, "type", "veth", "peer", "name", &rc,
-            "netns", &lab.router,
+            "link",
+            "add",
+            &cr,
+            "netns",
+            &lab.client,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &rc,
+            "netns",
+            &lab.router,
         ]);
         ip(&[
-            "link", "add", &rs, "netns", &lab.router, "type", "veth", "peer", "name", &sr,
-            "netns", &lab.servers,
+            "link",
+            "add",
+            &rs,
+            "netns",
+            &lab.router,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &sr,
+            "netns",
+            &lab.servers,
         ]);
-        ip(&["-n", &lab.client, "addr", "add", "198.18.0.2/24", "dev", &cr]);
-        ip(&["-n", &lab.router, "addr", "add", "198.18.0.1/24", "dev", &rc]);
-        ip(&["-n", &lab.router, "addr", "add", "198.18.1.1/24", "dev", &rs]);
-        ip(&["-n", &lab.servers, "addr", "add", "198.18.1.2/24", "dev", &sr]);
+        ip(&[
+            "-n",
+            &lab.client,
+            "addr",
+            "add",
+            "198.18.0.2/24",
+            "dev",
+            &cr,
+        ]);
+        ip(&[
+            "-n",
+            &lab.router,
+            "addr",
+            "add",
+            "198.18.0.1/24",
+            "dev",
+            &rc,
+        ]);
+        ip(&[
+            "-n",
+            &lab.router,
+            "addr",
+            "add",
+            "198.18.1.1/24",
+            "dev",
+            &rs,
+        ]);
+        ip(&[
+            "-n",
+            &lab.servers,
+            "addr",
+            "add",
+            "198.18.1.2/24",
+            "dev",
+            &sr,
+        ]);
         for (ns, dev) in [
             (&lab.client, &cr),
             (&lab.router, &rc),
@@ -101,7 +151,15 @@ impl Lab {
             "via",
             "198.18.1.2",
         ]);
-        ip(&["-n", &lab.servers, "route", "add", "default", "via", "198.18.1.1"]);
+        ip(&[
+            "-n",
+            &lab.servers,
+            "route",
+            "add",
+            "default",
+            "via",
+            "198.18.1.1",
+        ]);
         lab.sysctl(&lab.router, "net.ipv4.ip_forward=1");
         // The kernel sends at most a few ICMP errors per second to one host; a test sends a
         // dozen connection attempts at once and wants every answer.
@@ -182,11 +240,16 @@ impl Lab {
     /// Runs `smtp-doctor` with `args` inside the client's namespace, killed after 30 s.
     pub fn run(&self, args: &[&str]) -> Run {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.client, env!("CARGO_BIN_EXE_smtp-doctor")])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "netns",
+            "exec",
+            &self.client,
+            env!("CARGO_BIN_EXE_smtp-doctor"),
+        ])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn ip netns exec smtp-doctor");
         let mut out = child.stdout.take().expect("stdout");
         let mut err = child.stderr.take().expect("stderr");
