@@ -74,8 +74,18 @@ pub async fn run(plan: &CheckPlan) -> Result<Report, SetupError> {
         Some(request) => {
             let preset = provider.as_ref().and_then(|p| plan.catalog.get(&p.id));
             let deadline = tokio::time::Instant::from_std(started) + plan.options.max_time;
-            let check =
-                check_credentials(plan, request, &observations, preset, &tls, deadline).await;
+            // A mail client logs in where it submits: never at a domain's MX hosts.
+            let candidates: Vec<Observation> = observations
+                .iter()
+                .filter(|o| {
+                    outcome
+                        .discovery
+                        .origin(&o.endpoint)
+                        .is_none_or(|p| p.role != Some(Role::Inbound))
+                })
+                .cloned()
+                .collect();
+            let check = check_credentials(plan, request, &candidates, preset, &tls, deadline).await;
             findings.extend(verdict::auth::judge(&check));
             Some(check)
         }

@@ -925,3 +925,73 @@ fn query_count_of_a_typical_domain() {
         );
     }
 }
+
+/// With `--user` on a domain, AUTH goes to a submission host, never to an MX host: here the MX
+/// host would rank first (verified certificate, AUTH offered) and the submission host's
+/// self-signed certificate makes the tool refuse to send the secret at all.
+#[test]
+fn credentials_are_tried_at_submission_not_at_the_mx() {
+    use crate::support::run_raw;
+    use crate::support::server::Auth;
+
+    let pki = Pki::new();
+    let leaf = |name: &str| pki.ca.leaf(&[name], Validity::Good);
+    let auth = || Auth::new().password("alice@example.test", "s3cret-Pw");
+    let mx = TestServer::start(
+        Scenario::new()
+            .identity(leaf("mx1.example.test"))
+            .auth(auth()),
+    );
+    let submission = TestServer::start(
+        Scenario::new()
+            .identity(crate::support::pki::self_signed(&["smtp.example.test"]))
+            .auth(auth()),
+    );
+    let dns = TestDns::new()
+        .mx("example.test", 10, "mx1.example.test")
+        .a("mx1.example.test", "127.0.0.1")
+        .a("smtp.example.test", "127.0.0.1")
+        .srv(
+            "_submission._tcp.example.test",
+            0,
+            1,
+            submission.port(),
+            "smtp.example.test",
+        );
+    let resolver = dns.addr().to_string();
+    let ca = pki.ca_file.display().to_string();
+    let port_map = format!("25={}", mx.port());
+    let run = run_raw(
+        &[
+            "check",
+            "alice@example.test",
+            "--resolver",
+            &resolver,
+            "--ca-file",
+            &ca,
+            "--port-map",
+            &port_map,
+            "--timeout",
+            "2s",
+            "--user",
+            "alice@example.test",
+            "--password-env",
+            "SMTP_DOCTOR_TEST_PW",
+            "--json",
+        ],
+        &[("SMTP_DOCTOR_TEST_PW", "s3cret-Pw")],
+    );
+    let doc: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    assert!(!run.stdout.contains("s3cret-Pw"));
+    assert!(finding(&doc, "auth.untrusted_refused").is_some(), "{doc:#}");
+    let attempts = |server: &TestServer| -> usize {
+        server
+            .sessions()
+            .iter()
+            .map(|s| s.auth_attempts.len())
+            .sum()
+    };
+    assert_eq!(attempts(&mx), 0, "no AUTH at the MX host");
+    assert_eq!(attempts(&submission), 0, "no AUTH over an unverified certificate");
+}
