@@ -1,6 +1,7 @@
 //! `smtp-doctor`: parse the command line, run the check, print the report, exit with
 //! 0 (healthy), 1 (at least one error finding) or 2 (could not run).
 
+use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -38,40 +39,17 @@ fn ports(args: &PortsArgs) -> ExitCode {
         Ok(plan) => plan,
         Err(e) => return usage_failure(&e.to_string()),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return usage_failure(&format!("cannot start the async runtime: {e}")),
-    };
-    let report = match runtime.block_on(smtp_doctor::ports::run(&plan)) {
+    let report = match block_on(smtp_doctor::ports::run(&plan)) {
         Ok(report) => report,
-        Err(e) => return usage_failure(&e.to_string()),
+        Err(code) => return code,
     };
-    // Sockets still closing must not hold the process.
-    runtime.shutdown_background();
-    let code = if report.count(Severity::Error) > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    };
-    let stdout = io::stdout();
-    let color = args.color.enabled(stdout.is_terminal());
-    let mut out = io::BufWriter::new(stdout.lock());
-    let written = if args.json {
-        report::ports::write_json(&report, &mut out)
-    } else {
-        report::ports::write(&report, &mut out, color)
-    };
-    match written.and_then(|()| out.flush()) {
-        Ok(()) => code,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
-        Err(e) => {
-            eprintln!("smtp-doctor: cannot write the report: {e}");
-            ExitCode::from(2)
+    print(report.count(Severity::Error) > 0, |out, terminal| {
+        if args.json {
+            report::ports::write_json(&report, out)
+        } else {
+            report::ports::write(&report, out, args.color.enabled(terminal))
         }
-    }
+    })
 }
 
 fn providers(args: &ProvidersArgs) -> ExitCode {
@@ -105,30 +83,64 @@ fn providers(args: &ProvidersArgs) -> ExitCode {
     }
 }
 
+/// `smtp-doctor check`: 1 when a finding is an error, 0 otherwise.
 fn check(args: &CheckArgs) -> ExitCode {
     let plan = match args.plan() {
         Ok(plan) => plan,
         Err(e) => return usage_failure(&e.to_string()),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let report = match block_on(smtp_doctor::check::run(&plan)) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    print(report.count(Severity::Error) > 0, |out, terminal| {
+        write_check(&report, args, out, args.use_color(terminal))
+    })
+}
+
+fn write_check(
+    report: &Report,
+    args: &CheckArgs,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
+    if args.json {
+        report::json::write(report, out, args.transcript)
+    } else {
+        if args.transcript {
+            report::transcript::write(report, out, color)?;
+            writeln!(out)?;
+        }
+        report::table::write(report, out, color)
+    }
+}
+
+/// Runs a command's pipeline on a runtime of its own. A pipeline that cannot start or run
+/// at all is a usage failure (its exit code is the `Err`); what it diagnosed is in the `Ok`.
+fn block_on<T, E: Display>(pipeline: impl Future<Output = Result<T, E>>) -> Result<T, ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return usage_failure(&format!("cannot start the async runtime: {e}")),
-    };
-    let report = match runtime.block_on(smtp_doctor::check::run(&plan)) {
-        Ok(report) => report,
-        Err(e) => return usage_failure(&e.to_string()),
-    };
+        .map_err(|e| usage_failure(&format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(pipeline);
     // Sockets still closing must not hold the process.
     runtime.shutdown_background();
-    let code = if report.count(Severity::Error) > 0 {
+    result.map_err(|e| usage_failure(&e.to_string()))
+}
+
+/// Writes a report to stdout with `write` (told whether stdout is a terminal) and returns
+/// the exit code: 1 when `failed` (an error finding), 0 otherwise, 2 when it cannot be
+/// written.
+fn print(failed: bool, write: impl FnOnce(&mut dyn Write, bool) -> io::Result<()>) -> ExitCode {
+    let code = if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     };
-    match print(&report, args) {
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match write(&mut out, terminal).and_then(|()| out.flush()) {
         Ok(()) => code,
         // The reader went away (`| head`): nothing more to say, keep the verdict's code.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
@@ -137,22 +149,6 @@ fn check(args: &CheckArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn print(report: &Report, args: &CheckArgs) -> io::Result<()> {
-    let stdout = io::stdout();
-    let color = args.use_color(stdout.is_terminal());
-    let mut out = io::BufWriter::new(stdout.lock());
-    if args.json {
-        report::json::write(report, &mut out, args.transcript)?;
-    } else {
-        if args.transcript {
-            report::transcript::write(report, &mut out, color)?;
-            writeln!(out)?;
-        }
-        report::table::write(report, &mut out, color)?;
-    }
-    out.flush()
 }
 
 /// clap's message without its "error: " prefix and hints: one line.

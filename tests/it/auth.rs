@@ -4,10 +4,7 @@
 //! message byte for byte. Every run goes through [`run`], which fails the test if any form of
 //! any secret appears in stdout or stderr (JSON, table, transcript, errors).
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use smtp_doctor::secret::{self, Secret};
@@ -19,7 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::support::dns::TestDns;
 use crate::support::pki::{TestCa, Validity};
 use crate::support::server::{Auth, Mail, Scenario, Session, Starttls, TestServer};
-use crate::support::{finding, finding_ids};
+use crate::support::{Invocation, Run, finding, finding_ids};
 
 /// The name on the test certificates (`--servername`).
 const NAME: &str = "mail.test";
@@ -32,76 +29,14 @@ const WRONG_TOKEN: &str = "ya29.expiredTOKEN-9876543210abcdef";
 const SECRETS: [&str; 4] = [PASSWORD, WRONG, TOKEN, WRONG_TOKEN];
 /// The environment variable the tests pass secrets in.
 const ENV: &str = "SMTP_DOCTOR_TEST_SECRET";
-/// Longest a run may take before the test fails.
-const RUN_DEADLINE: Duration = Duration::from_secs(30);
-
-/// What a run produced.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// stdout as JSON (the run must have had `--json`).
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}); exit {}\nstdout:\n{}\nstderr:\n{}",
-                self.code, self.stdout, self.stderr
-            )
-        })
-    }
-}
 
 /// Runs `smtp-doctor` with `args`, `envs` and `stdin` (closed when `None`), kills it after
-/// [`RUN_DEADLINE`], and asserts that no secret leaked into its output.
+/// the runner's deadline, and asserts that no secret leaked into its output.
 fn run(args: &[String], envs: &[(&str, &str)], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"));
-    cmd.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove(ENV);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn smtp-doctor");
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(text.as_bytes()).expect("write stdin");
-    }
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > RUN_DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("smtp-doctor {args:?} still running after {RUN_DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let run = Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out_t.join().expect("stdout thread")).into_owned(),
-        stderr: String::from_utf8_lossy(&err_t.join().expect("stderr thread")).into_owned(),
+    let invocation = Invocation::new(args).env_remove(ENV).envs(envs);
+    let run = match stdin {
+        Some(text) => invocation.stdin(text).run(),
+        None => invocation.run(),
     };
     assert_no_secret(&run, args);
     run

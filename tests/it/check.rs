@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 use crate::support::pki::{self, Leaf, TestCa, Validity};
 use crate::support::server::{Blackhole, Flood, FloodAt, Scenario, Starttls, TestServer};
-use crate::support::{finding, finding_ids, run_check, run_raw};
+use crate::support::{assert_finding, assert_no_finding, finding, run_check, run_raw};
 
 /// The name every test certificate is made for, and the one passed as `--servername`.
 const NAME: &str = "mail.test";
@@ -92,24 +92,6 @@ fn keyword_names(ehlo: &Value) -> Vec<String> {
         .iter()
         .filter_map(|k| k["name"].as_str().map(str::to_ascii_uppercase))
         .collect()
-}
-
-#[track_caller]
-fn assert_finding(doc: &Value, id: &str) {
-    let ids = finding_ids(doc);
-    assert!(
-        ids.iter().any(|i| i == id),
-        "finding {id} expected, got {ids:?}\n{doc:#}"
-    );
-}
-
-#[track_caller]
-fn assert_no_finding(doc: &Value, id: &str) {
-    let ids = finding_ids(doc);
-    assert!(
-        !ids.iter().any(|i| i == id),
-        "finding {id} not expected, got {ids:?}\n{doc:#}"
-    );
 }
 
 #[track_caller]

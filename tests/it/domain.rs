@@ -17,7 +17,7 @@ use tempfile::TempDir;
 use crate::support::dns::{Behaviour, TestDns};
 use crate::support::pki::{TestCa, Validity};
 use crate::support::server::{Scenario, TestServer};
-use crate::support::{finding, finding_ids, run_check};
+use crate::support::{assert_finding, assert_no_finding, finding, finding_ids, run_check};
 
 /// A test CA written to a temporary `--ca-file`.
 struct Pki {
@@ -131,24 +131,6 @@ fn row(
         source.into(),
         state.into(),
     )
-}
-
-#[track_caller]
-fn assert_finding(doc: &Value, id: &str) {
-    let ids = finding_ids(doc);
-    assert!(
-        ids.iter().any(|i| i == id),
-        "finding {id} expected, got {ids:?}\n{doc:#}"
-    );
-}
-
-#[track_caller]
-fn assert_no_finding(doc: &Value, id: &str) {
-    let ids = finding_ids(doc);
-    assert!(
-        !ids.iter().any(|i| i == id),
-        "finding {id} not expected, got {ids:?}\n{doc:#}"
-    );
 }
 
 /// Every (name, type) in the report's `dns` section appears once, and the test server saw no
@@ -993,5 +975,9 @@ fn credentials_are_tried_at_submission_not_at_the_mx() {
             .sum()
     };
     assert_eq!(attempts(&mx), 0, "no AUTH at the MX host");
-    assert_eq!(attempts(&submission), 0, "no AUTH over an unverified certificate");
+    assert_eq!(
+        attempts(&submission),
+        0,
+        "no AUTH over an unverified certificate"
+    );
 }

@@ -16,20 +16,16 @@
 //! process and lab, so tests run in parallel.
 
 use std::fs::File;
-use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
-use super::Run;
+use nix::sched::{CloneFlags, setns};
+
+use super::{Invocation, Run};
 
 /// The router's address as the client sees it (the sender of its ICMP errors).
 pub const ROUTER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
-
-/// Longest a run of the binary may take before the test fails.
-const RUN_DEADLINE: Duration = Duration::from_secs(30);
 
 static LABS: AtomicUsize = AtomicUsize::new(0);
 
@@ -195,10 +191,8 @@ impl Lab {
         let path = format!("/run/netns/{ns}");
         std::thread::spawn(move || {
             let file = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
-            // SAFETY: setns on an open namespace file; it changes only this thread, which
-            // ends when `f` returns.
-            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+            // Changes only this thread, which ends when `f` returns.
+            setns(file, CloneFlags::CLONE_NEWNET).unwrap_or_else(|e| panic!("setns {path}: {e}"));
             f()
         })
         .join()
@@ -239,47 +233,9 @@ impl Lab {
 
     /// Runs `smtp-doctor` with `args` inside the client's namespace, killed after 30 s.
     pub fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new("ip");
-        cmd.args([
-            "netns",
-            "exec",
-            &self.client,
-            env!("CARGO_BIN_EXE_smtp-doctor"),
-        ])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn ip netns exec smtp-doctor");
-        let mut out = child.stdout.take().expect("stdout");
-        let mut err = child.stderr.take().expect("stderr");
-        let out_t = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = out.read_to_end(&mut s);
-            s
-        });
-        let err_t = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = err.read_to_end(&mut s);
-            s
-        });
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                break status;
-            }
-            if start.elapsed() > RUN_DEADLINE {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("smtp-doctor {args:?} still running after {RUN_DEADLINE:?}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out_t.join().expect("stdout thread")).into_owned(),
-            stderr: String::from_utf8_lossy(&err_t.join().expect("stderr thread")).into_owned(),
-        }
+        Invocation::new(args)
+            .wrapped_in(&["ip", "netns", "exec", &self.client])
+            .run()
     }
 }
 
