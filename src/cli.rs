@@ -571,6 +571,7 @@ impl PortsArgs {
                 connect_timeout: self.connect_timeout,
                 step_timeout: self.timeout,
                 max_time: self.connect_timeout.saturating_add(self.timeout),
+                max_time_flag: None,
                 ..ProbeOptions::default()
             },
             catalog,

@@ -50,6 +50,9 @@ pub struct ProbeOptions {
     pub step_timeout: Duration,
     /// Deadline for the whole run.
     pub max_time: Duration,
+    /// How the user sets `max_time` (named when it cuts a step short), `None` when it is
+    /// derived (as in `ports`: one connect timeout plus one step timeout).
+    pub max_time_flag: Option<&'static str>,
     /// Name for SNI and the certificate check; `None` uses the endpoint's host when it is a name.
     pub servername: Option<String>,
     /// Send STARTTLS even when the server does not advertise it.
@@ -78,6 +81,7 @@ impl Default for ProbeOptions {
             connect_timeout: Duration::from_secs(5),
             step_timeout: Duration::from_secs(10),
             max_time: Duration::from_secs(60),
+            max_time_flag: Some("--max-time"),
             servername: None,
             force_starttls: false,
             limits: ReadLimits::default(),

@@ -356,8 +356,13 @@ impl Session<'_> {
 
     fn timeout_stop(&self, phase: Phase, waited: Duration) -> Stop {
         let message = if Instant::now() >= self.deadline {
+            let flag = self
+                .options
+                .max_time_flag
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default();
             format!(
-                "the run's time limit (--max-time) was reached during {phase} after {} ms",
+                "the run's time limit{flag} was reached during {phase} after {} ms",
                 waited.as_millis()
             )
         } else {
