@@ -497,7 +497,7 @@ async fn send_message(
     let data = message.data();
     out.size = Some(data.len());
     session.send_content(stream, &data, Phase::Send).await?;
-    let reply = session.read_reply(stream, Phase::Send).await?;
+    let reply = session.read_final_reply(stream, Phase::Send).await?;
     if reply.is_positive() {
         out.outcome = SendOutcome::Accepted;
         out.queue_id = queue_id(&reply);

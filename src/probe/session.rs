@@ -384,8 +384,29 @@ impl Session<'_> {
         stream: &mut S,
         phase: Phase,
     ) -> Result<Reply, Stop> {
-        let started = Instant::now();
         let deadline = self.step_deadline();
+        self.read_reply_until(stream, phase, deadline).await
+    }
+
+    /// Reads the reply to the end of a message's content: RFC 5321 section 4.5.3.2.6 lets a
+    /// server take up to 10 minutes there (content scanning), so this waits until the run's
+    /// deadline rather than one step's.
+    pub(super) async fn read_final_reply<S: AsyncRead + Unpin + ?Sized>(
+        &mut self,
+        stream: &mut S,
+        phase: Phase,
+    ) -> Result<Reply, Stop> {
+        let deadline = self.deadline;
+        self.read_reply_until(stream, phase, deadline).await
+    }
+
+    async fn read_reply_until<S: AsyncRead + Unpin + ?Sized>(
+        &mut self,
+        stream: &mut S,
+        phase: Phase,
+        deadline: Instant,
+    ) -> Result<Reply, Stop> {
+        let started = Instant::now();
         let mut chunk = [0u8; 4096];
         loop {
             match self.parser.next_reply() {

@@ -886,3 +886,38 @@ fn a_preset_picks_the_port_and_explains_the_reply() {
     assert_eq!(auth_attempts(&[&submission]), 0);
     assert_eq!(auth_attempts(&[&implicit]), 1);
 }
+
+/// The reply to the end of the content may take longer than one step (RFC 5321 allows a
+/// server ten minutes to scan the message): it is awaited until the run's deadline.
+#[test]
+fn a_slow_final_reply_is_awaited_beyond_the_step_timeout() {
+    let lab = Lab::new();
+    let server = lab.start(
+        Scenario::new()
+            .auth(known())
+            .mail(Mail::new().final_delay(std::time::Duration::from_millis(1500))),
+    );
+    let target = format!("127.0.0.1:{}", server.port());
+    let mut args = lab.args(
+        &target,
+        &[
+            "--json",
+            "--password-env",
+            ENV,
+            "--send-to",
+            "bob@example.org",
+            "--max-time",
+            "20s",
+        ],
+    );
+    // One step may take 1 s here; the content scan takes 1.5 s.
+    let at = args
+        .iter()
+        .position(|a| a == "--timeout")
+        .expect("--timeout");
+    args[at + 1] = "1s".to_string();
+    let run = run(&args, &[(ENV, PASSWORD)], None);
+    let doc = run.json();
+    assert_eq!(doc["send"]["outcome"], "accepted", "{doc:#}");
+    assert_eq!(run.code, 0, "{doc:#}");
+}

@@ -22,6 +22,8 @@ pub struct Mail {
     pub data_reply: Answer,
     /// The reply after the end-of-data line.
     pub final_reply: Answer,
+    /// How long the server "scans" the content before that reply.
+    pub final_delay: std::time::Duration,
     /// Most content bytes read; beyond it `552` and the connection ends.
     pub max_size: usize,
 }
@@ -35,6 +37,7 @@ impl Mail {
             rcpt_reply: Answer::new(250, &["2.1.5 Ok"]),
             data_reply: Answer::new(354, &["End data with <CR><LF>.<CR><LF>"]),
             final_reply: Answer::new(250, &["2.0.0 Ok: queued as 4TESTQUEUE1"]),
+            final_delay: std::time::Duration::ZERO,
             max_size: 1024 * 1024,
         }
     }
@@ -67,6 +70,12 @@ impl Mail {
     /// Answer the end of data with this.
     pub fn final_reply(mut self, code: u16, lines: &[&str]) -> Mail {
         self.final_reply = Answer::new(code, lines);
+        self
+    }
+
+    /// Wait this long before the reply to the end of data, like a content scanner.
+    pub fn final_delay(mut self, delay: std::time::Duration) -> Mail {
+        self.final_delay = delay;
         self
     }
 }
@@ -223,6 +232,7 @@ pub(super) async fn data<S: AsyncRead + AsyncWrite + Unpin>(
     if !complete {
         return Ok(Flow::Close);
     }
+    tokio::time::sleep(mail.final_delay).await;
     write_bounded(stream, &mail.final_reply.to_bytes()).await?;
     Ok(Flow::Continue)
 }
