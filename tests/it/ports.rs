@@ -568,7 +568,7 @@ fn dns_failure_is_not_a_port_block() {
     );
 }
 
-/// The user's own control hosts on a port without built-in ones: one answers, one has nothing
+/// Only the user's own control hosts (`--no-defaults`): one answers, one has nothing
 /// listening (reset) and is that host's problem.
 #[test]
 #[ignore = "needs root for network namespaces and nftables; run by .ci/run"]
