@@ -56,12 +56,9 @@ fn run(args: &[String]) -> Measured {
 
 /// Largest resident set of any child waited for so far (Linux: KiB).
 fn children_max_rss_kib() -> i64 {
-    // SAFETY: getrusage only writes into the struct we pass.
-    unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage.ru_maxrss
-    }
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .map(|usage| usage.max_rss())
+        .unwrap_or(0)
 }
 
 fn median(mut values: Vec<Duration>) -> Duration {

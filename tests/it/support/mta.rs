@@ -183,12 +183,12 @@ impl Postfix {
         let start = Instant::now();
         while is_master_alive(pid) {
             if start.elapsed() > STOP_DEADLINE {
-                // SAFETY: plain syscalls; is_master_alive checked that `pid` is still a Postfix
-                // master (not a reused pid) just before.
-                unsafe {
-                    libc::kill(-pid, libc::SIGKILL);
-                    libc::kill(pid, libc::SIGKILL);
-                }
+                // is_master_alive checked just before that `pid` is still a Postfix master (not
+                // a reused pid): its process group, then itself.
+                use nix::sys::signal::{Signal, kill, killpg};
+                use nix::unistd::Pid;
+                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -356,8 +356,7 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
 }
 
 fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 /// The `postfix` command: /usr/sbin/postfix (often not on a user's PATH), else from PATH.
