@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Attribute, Cell, Color as CellColor, ContentArrangement, Table, presets};
 
-use super::table::{Tone, WIDTH, clean, paint, wrap, write_finding};
+use super::table::{Tone, WIDTH, clean, paint, problems_found, wrap, write_finding};
 use crate::ports::{PortProbe, PortsReport};
 use crate::verdict::Severity;
 use crate::verdict::network::{Class, Conclusion, Kind};
@@ -209,17 +209,7 @@ fn summary_line(report: &PortsReport, color: bool) -> String {
         plural(warnings, "warning", "warnings")
     );
     let (verdict, tone) = if errors > 0 {
-        let mut ids: Vec<&str> = Vec::new();
-        for finding in report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-        {
-            if !ids.contains(&finding.id) {
-                ids.push(finding.id);
-            }
-        }
-        (format!("Problems found: {}.", ids.join(", ")), Tone::Red)
+        (problems_found(&report.findings), Tone::Red)
     } else if !report.probes.iter().any(|p| p.class.answered()) {
         ("Nothing could be tested.".to_string(), Tone::Yellow)
     } else if warnings > 0 {

@@ -61,6 +61,17 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
     writeln!(out, "{}", summary_line(report, color))
 }
 
+/// "Problems found: " and the distinct ids of the error findings, in order.
+pub(super) fn problems_found(findings: &[Finding]) -> String {
+    let mut ids: Vec<&str> = Vec::new();
+    for finding in findings.iter().filter(|f| f.severity == Severity::Error) {
+        if !ids.contains(&finding.id) {
+            ids.push(finding.id);
+        }
+    }
+    format!("Problems found: {}.", ids.join(", "))
+}
+
 /// The first line: what was checked and how long it took.
 fn heading(report: &Report) -> String {
     let count = report.observations.len();
@@ -648,17 +659,7 @@ pub(super) fn summary_line(report: &Report, color: bool) -> String {
         .iter()
         .any(|o| o.state != State::Skipped);
     let (verdict, tone) = if errors > 0 {
-        let mut ids: Vec<&str> = Vec::new();
-        for finding in report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-        {
-            if !ids.contains(&finding.id) {
-                ids.push(finding.id);
-            }
-        }
-        (format!("Problems found: {}.", ids.join(", ")), Tone::Red)
+        (problems_found(&report.findings), Tone::Red)
     } else if !probed {
         ("Nothing could be checked.".to_owned(), Tone::Yellow)
     } else if warnings > 0 {
