@@ -185,10 +185,22 @@ struct FindingJson<'a> {
 }
 
 #[derive(Serialize)]
-struct Summary {
+pub(super) struct Summary {
     errors: usize,
     warnings: usize,
     infos: usize,
+}
+
+impl Summary {
+    /// Counts of the findings by severity.
+    pub(super) fn of(findings: &[Finding]) -> Summary {
+        let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
+        Summary {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+        }
+    }
 }
 
 fn ms(d: Duration) -> u64 {
@@ -225,11 +237,7 @@ impl<'a> Document<'a> {
                     .collect(),
             },
             findings: report.findings.iter().map(FindingJson::from).collect(),
-            summary: Summary {
-                errors: report.count(Severity::Error),
-                warnings: report.count(Severity::Warning),
-                infos: report.count(Severity::Info),
-            },
+            summary: Summary::of(&report.findings),
             auth: report
                 .credentials
                 .as_ref()

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Attribute, Cell, Color as CellColor, ContentArrangement, Table, presets};
 
-use super::table::{Tone, WIDTH, clean, paint, problems_found, wrap, write_finding};
+use super::table::{Tone, WIDTH, clean, paint, problems_found, wrap, write_finding, write_marked};
 use crate::ports::{PortProbe, PortsReport};
 use crate::verdict::Severity;
 use crate::verdict::network::{Class, Conclusion, Kind};
@@ -171,33 +171,12 @@ fn write_conclusions(report: &PortsReport, out: &mut dyn Write, color: bool) -> 
 
 /// A conclusion without a finding (a port that works, a port without control hosts).
 fn write_note(out: &mut dyn Write, conclusion: &Conclusion, color: bool) -> io::Result<()> {
-    let (marker, tone) = match conclusion.kind {
+    let marker = match conclusion.kind {
         Kind::Open => ("✓", Tone::Green),
         _ => ("i", Tone::Cyan),
     };
-    for (i, line) in wrap(&clean(&conclusion.message), WIDTH.saturating_sub(4))
-        .iter()
-        .enumerate()
-    {
-        if i == 0 {
-            writeln!(out, "  {} {line}", paint(marker, color, tone))?;
-        } else {
-            writeln!(out, "    {line}")?;
-        }
-    }
-    if !conclusion.advice.is_empty() {
-        for (i, line) in wrap(&conclusion.advice, WIDTH.saturating_sub(6))
-            .iter()
-            .enumerate()
-        {
-            if i == 0 {
-                writeln!(out, "    {} {line}", paint("→", color, Tone::Green))?;
-            } else {
-                writeln!(out, "      {line}")?;
-            }
-        }
-    }
-    Ok(())
+    let text = clean(&conclusion.message);
+    write_marked(out, 2, marker, &text, &conclusion.advice, color)
 }
 
 fn summary_line(report: &PortsReport, color: bool) -> String {

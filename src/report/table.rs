@@ -612,14 +612,27 @@ pub(super) fn write_finding(
     color: bool,
     indent: usize,
 ) -> io::Result<()> {
-    let (marker, tone) = match finding.severity {
+    let marker = match finding.severity {
         Severity::Error => ("✗", Tone::Red),
         Severity::Warning => ("!", Tone::Yellow),
         Severity::Info => ("i", Tone::Cyan),
     };
-    let pad = " ".repeat(indent);
     let text = format!("{}: {}", finding.id, clean(&finding.message));
-    for (i, line) in wrap(&text, WIDTH.saturating_sub(indent + 2))
+    write_marked(out, indent, marker, &text, &finding.advice, color)
+}
+
+/// A marked entry: the marker and `text` wrapped under it, then `advice` (when there is any)
+/// after an arrow on the next line, indented one step more.
+pub(super) fn write_marked(
+    out: &mut dyn Write,
+    indent: usize,
+    (marker, tone): (&str, Tone),
+    text: &str,
+    advice: &str,
+    color: bool,
+) -> io::Result<()> {
+    let pad = " ".repeat(indent);
+    for (i, line) in wrap(text, WIDTH.saturating_sub(indent + 2))
         .iter()
         .enumerate()
     {
@@ -629,10 +642,10 @@ pub(super) fn write_finding(
             writeln!(out, "{pad}  {line}")?;
         }
     }
-    if finding.advice.is_empty() {
+    if advice.is_empty() {
         return Ok(());
     }
-    for (i, line) in wrap(&clean(&finding.advice), WIDTH.saturating_sub(indent + 4))
+    for (i, line) in wrap(&clean(advice), WIDTH.saturating_sub(indent + 4))
         .iter()
         .enumerate()
     {

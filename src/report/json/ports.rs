@@ -6,13 +6,12 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{
-    EhloJson, ErrorJson, FindingJson, LineJson, ReplyJson, SCHEMA_VERSION, StarttlsJson,
+    EhloJson, ErrorJson, FindingJson, LineJson, ReplyJson, SCHEMA_VERSION, StarttlsJson, Summary,
     TimingsJson, TlsJson, Tool, ms,
 };
 use crate::dns::Query;
 use crate::model::{Observation, Unreachable, WrongMode};
 use crate::ports::{PortProbe, PortsReport};
-use crate::verdict::Severity;
 use crate::verdict::network::{Conclusion, Evidence};
 
 /// Writes the report as one JSON document (pretty-printed, newline-terminated).
@@ -33,12 +32,6 @@ struct Document<'a> {
     conclusions: Vec<ConclusionJson<'a>>,
     findings: Vec<FindingJson<'a>>,
     summary: Summary,
-}
-
-#[derive(Serialize)]
-struct Summary {
-    errors: usize,
-    warnings: usize,
 }
 
 #[derive(Serialize)]
@@ -133,10 +126,7 @@ impl<'a> Document<'a> {
                 .map(ConclusionJson::from)
                 .collect(),
             findings: report.findings.iter().map(FindingJson::from).collect(),
-            summary: Summary {
-                errors: report.count(Severity::Error),
-                warnings: report.count(Severity::Warning),
-            },
+            summary: Summary::of(&report.findings),
         }
     }
 }
