@@ -7,21 +7,17 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::check::CheckPlan;
-use crate::discover::{DiscoveryOptions, Mode};
 use crate::dns::Family;
 use crate::model::Security;
-use crate::ports::{self, PortsPlan};
+use crate::model::{DiscoveryOptions, Mode};
 use crate::probe::ProbeOptions;
 use crate::probe::auth::{AuthRequest, SendRequest};
 use crate::providers::{self, Catalog};
+use crate::run::plan::{self, CheckPlan, PortsPlan};
 use crate::secret::Source;
 use crate::smtp::message::check_address;
 use crate::smtp::sasl::{CredentialKind, Mechanism};
 use crate::target::{self, Host, Target};
-
-/// Default ports: server-to-server (25), submission with STARTTLS (587), implicit TLS (465).
-pub const DEFAULT_PORTS: [u16; 3] = [25, 587, 465];
 
 /// Tells why sending mail works or fails, and what to change.
 #[derive(Debug, Parser)]
@@ -347,7 +343,7 @@ impl CheckArgs {
             (None, Some(preset)) if self.port.is_empty() && !preset.ports.is_empty() => {
                 preset.ports.iter().map(|p| p.port).collect()
             }
-            (None, _) if self.port.is_empty() => DEFAULT_PORTS.to_vec(),
+            (None, _) if self.port.is_empty() => plan::DEFAULT_PORTS.to_vec(),
             (None, _) => dedup(&self.port),
         };
         let ports = ports
@@ -512,7 +508,7 @@ impl PortsArgs {
         }
         let catalog = load_catalog(&self.providers)?;
         let asked = if self.port.is_empty() {
-            ports::DEFAULT_PORTS.to_vec()
+            plan::DEFAULT_PORTS.to_vec()
         } else {
             dedup(&self.port)
         };
@@ -541,12 +537,12 @@ impl PortsArgs {
         let mut controls = if self.no_defaults {
             Vec::new()
         } else {
-            ports::default_controls(&catalog, &asked, ports::OPERATORS_PER_PORT)
+            plan::default_controls(&catalog, &asked, plan::OPERATORS_PER_PORT)
         };
         for (host, host_ports) in named {
-            ports::add_control(
+            plan::add_control(
                 &mut controls,
-                ports::user_control(&catalog, &host, host_ports),
+                plan::user_control(&catalog, &host, host_ports),
             );
         }
         if controls.is_empty() {
@@ -576,11 +572,11 @@ impl PortsArgs {
             },
             catalog,
         };
-        if plan.probe_count() > ports::MAX_PROBES {
+        if plan.probe_count() > plan::MAX_PROBES {
             return Err(UsageError::Other(format!(
                 "{} probes asked for; at most {} per run (fewer --control hosts or ports)",
                 plan.probe_count(),
-                ports::MAX_PROBES
+                plan::MAX_PROBES
             )));
         }
         Ok(plan)

@@ -1,5 +1,5 @@
-//! `smtp-doctor`: parse the command line, run the check, print the report, exit with
-//! 0 (healthy), 1 (at least one error finding) or 2 (could not run).
+//! `smtp-doctor`: parse the command line, build the plan, run the command's pipeline, render
+//! its outcome, exit with 0 (healthy), 1 (at least one error finding) or 2 (could not run).
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
@@ -9,7 +9,9 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use smtp_doctor::cli::{CheckArgs, Cli, Command, PortsArgs, ProvidersArgs};
-use smtp_doctor::report::{self, Report};
+use smtp_doctor::report;
+use smtp_doctor::run;
+use smtp_doctor::run::outcome::CheckReport;
 use smtp_doctor::verdict::Severity;
 
 fn main() -> ExitCode {
@@ -32,6 +34,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// `smtp-doctor check`: 1 when a finding is an error, 0 otherwise.
+fn check(args: &CheckArgs) -> ExitCode {
+    let plan = match args.plan() {
+        Ok(plan) => plan,
+        Err(e) => return usage_failure(&e.to_string()),
+    };
+    let report = match block_on(run::check::run(&plan)) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    emit(
+        verdict_code(report.count(Severity::Error)),
+        |out, terminal| write_check(&report, args, out, args.use_color(terminal)),
+    )
+}
+
+fn write_check(
+    report: &CheckReport,
+    args: &CheckArgs,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
+    if args.json {
+        report::check::json::write(report, out, args.transcript)
+    } else {
+        if args.transcript {
+            report::check::transcript::write(report, out, color)?;
+            writeln!(out)?;
+        }
+        report::check::table::write(report, out, color)
+    }
+}
+
 /// `smtp-doctor ports`: 1 when a port is blocked, intercepted or stripped, or nothing could
 /// be reached; 0 otherwise.
 fn ports(args: &PortsArgs) -> ExitCode {
@@ -39,33 +74,32 @@ fn ports(args: &PortsArgs) -> ExitCode {
         Ok(plan) => plan,
         Err(e) => return usage_failure(&e.to_string()),
     };
-    let report = match block_on(smtp_doctor::ports::run(&plan)) {
+    let report = match block_on(run::ports::run(&plan)) {
         Ok(report) => report,
         Err(code) => return code,
     };
-    print(report.count(Severity::Error) > 0, |out, terminal| {
-        if args.json {
-            report::ports::write_json(&report, out)
-        } else {
-            report::ports::write(&report, out, args.color.enabled(terminal))
-        }
-    })
+    emit(
+        verdict_code(report.count(Severity::Error)),
+        |out, terminal| {
+            if args.json {
+                report::ports::json::write(&report, out)
+            } else {
+                report::ports::table::write(&report, out, args.color.enabled(terminal))
+            }
+        },
+    )
 }
 
+/// `smtp-doctor providers [ID]`: the list, or one preset in full; 2 for an unknown id.
 fn providers(args: &ProvidersArgs) -> ExitCode {
     let catalog = match args.catalog() {
         Ok(catalog) => catalog,
         Err(e) => return usage_failure(&e.to_string()),
     };
-    let stdout = io::stdout();
-    let color = args.color.enabled(stdout.is_terminal());
-    let mut out = io::BufWriter::new(stdout.lock());
-    let written = match &args.id {
-        None if args.json => report::provider::write_list_json(&catalog, &mut out),
-        None => report::provider::write_list(&catalog, &mut out, color),
+    let preset = match &args.id {
+        None => None,
         Some(id) => match catalog.get(id) {
-            Some(preset) if args.json => report::provider::write_one_json(preset, &mut out),
-            Some(preset) => report::provider::write_one(preset, &mut out, color),
+            Some(preset) => Some(preset),
             None => {
                 return usage_failure(&format!(
                     "unknown provider {id:?}; `smtp-doctor providers` lists the known ones"
@@ -73,79 +107,52 @@ fn providers(args: &ProvidersArgs) -> ExitCode {
             }
         },
     };
-    match written.and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("smtp-doctor: cannot write: {e}");
-            ExitCode::from(2)
+    emit(ExitCode::SUCCESS, |out, terminal| {
+        let color = args.color.enabled(terminal);
+        match (preset, args.json) {
+            (None, true) => report::providers::json::write_list_json(&catalog, out),
+            (None, false) => report::providers::table::write_list(&catalog, out, color),
+            (Some(preset), true) => report::providers::json::write_one_json(preset, out),
+            (Some(preset), false) => report::providers::table::write_one(preset, out, color),
         }
-    }
-}
-
-/// `smtp-doctor check`: 1 when a finding is an error, 0 otherwise.
-fn check(args: &CheckArgs) -> ExitCode {
-    let plan = match args.plan() {
-        Ok(plan) => plan,
-        Err(e) => return usage_failure(&e.to_string()),
-    };
-    let report = match block_on(smtp_doctor::check::run(&plan)) {
-        Ok(report) => report,
-        Err(code) => return code,
-    };
-    print(report.count(Severity::Error) > 0, |out, terminal| {
-        write_check(&report, args, out, args.use_color(terminal))
     })
 }
 
-fn write_check(
-    report: &Report,
-    args: &CheckArgs,
-    out: &mut dyn Write,
-    color: bool,
-) -> io::Result<()> {
-    if args.json {
-        report::json::write(report, out, args.transcript)
+/// 1 when the outcome has an error finding, 0 otherwise.
+fn verdict_code(errors: usize) -> ExitCode {
+    if errors > 0 {
+        ExitCode::from(1)
     } else {
-        if args.transcript {
-            report::transcript::write(report, out, color)?;
-            writeln!(out)?;
-        }
-        report::table::write(report, out, color)
+        ExitCode::SUCCESS
     }
 }
 
 /// Runs a command's pipeline on a runtime of its own. A pipeline that cannot start or run
-/// at all is a usage failure (its exit code is the `Err`); what it diagnosed is in the `Ok`.
+/// at all is a setup failure (its exit code is the `Err`); what it diagnosed is in the `Ok`.
 fn block_on<T, E: Display>(pipeline: impl Future<Output = Result<T, E>>) -> Result<T, ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| usage_failure(&format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| setup_failure(&format!("cannot start the async runtime: {e}")))?;
     let result = runtime.block_on(pipeline);
     // Sockets still closing must not hold the process.
     runtime.shutdown_background();
-    result.map_err(|e| usage_failure(&e.to_string()))
+    result.map_err(|e| setup_failure(&e.to_string()))
 }
 
-/// Writes a report to stdout with `write` (told whether stdout is a terminal) and returns
-/// the exit code: 1 when `failed` (an error finding), 0 otherwise, 2 when it cannot be
-/// written.
-fn print(failed: bool, write: impl FnOnce(&mut dyn Write, bool) -> io::Result<()>) -> ExitCode {
-    let code = if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    };
+/// The one writer path of every command: writes to stdout with `write` (told whether stdout
+/// is a terminal) and returns `code`, or 2 when the output cannot be written. A reader that
+/// went away (`| head`) is no failure: nothing more to say, and the exit code is 0, as for
+/// other tools whose output was cut short on purpose.
+fn emit(code: ExitCode, write: impl FnOnce(&mut dyn Write, bool) -> io::Result<()>) -> ExitCode {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let mut out = io::BufWriter::new(stdout.lock());
     match write(&mut out, terminal).and_then(|()| out.flush()) {
         Ok(()) => code,
-        // The reader went away (`| head`): nothing more to say, keep the verdict's code.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("smtp-doctor: cannot write the report: {e}");
+            eprintln!("smtp-doctor: cannot write the output: {e}");
             ExitCode::from(2)
         }
     }
@@ -168,7 +175,15 @@ fn clap_message(e: &clap::Error) -> String {
     }
 }
 
+/// Bad arguments: the reason and where to read the usage.
 fn usage_failure(message: &str) -> ExitCode {
     eprintln!("smtp-doctor: {message} (see smtp-doctor --help)");
+    ExitCode::from(2)
+}
+
+/// The run could not start (an unusable CA file, no DNS configuration): the reason alone, no
+/// usage hint, since the arguments were fine.
+fn setup_failure(message: &str) -> ExitCode {
+    eprintln!("smtp-doctor: {message}");
     ExitCode::from(2)
 }

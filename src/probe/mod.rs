@@ -1,6 +1,7 @@
-//! The probe engine: one [`session`] per endpoint, all endpoints at once, results in a stable
-//! order. Failures of the server are data in the [`Observation`], never an `Err`. After the
-//! probes, [`auth`] runs the credential check (`--user`) on connections of its own.
+//! The probe engine: one [`session`] per endpoint, and one fan-out ([`Pool`]) that every
+//! pipeline uses to run its probes at once under a shared bound and the run's deadline.
+//! Failures of the server are data in the [`Observation`], never an `Err`. After the probes,
+//! [`auth`] runs the credential check (`--user`) on connections of its own.
 
 pub mod auth;
 mod connect;
@@ -10,15 +11,16 @@ pub(crate) use session::no_route;
 
 use std::time::Duration;
 
-use futures::StreamExt;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::model::{Endpoint, Observation};
 use crate::smtp::ReplyLimits;
 use crate::tls::TlsClient;
 
-/// How many endpoints are probed at the same time at most.
-pub const CONCURRENCY: usize = 64;
+/// How many endpoints one `check` run probes at the same time at most (a domain with five MX
+/// hosts of several addresses each stays well below it).
+pub const CHECK_CONCURRENCY: usize = 64;
 
 /// Bounds on what is read from one endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,28 +92,42 @@ impl Default for ProbeOptions {
     }
 }
 
-/// Probes one endpoint, giving up at `deadline` (the run's) at the latest; for callers that
-/// start each probe as soon as its endpoint is known and bound the concurrency themselves.
-pub async fn probe_one(
-    endpoint: Endpoint,
-    options: &ProbeOptions,
-    tls: &TlsClient,
+/// The one fan-out of the probe engine: probes started from anywhere in a pipeline (as soon as
+/// each endpoint is known) share a bound on how many run at once and the run's deadline.
+/// Callers run `probe` futures concurrently (`join_all`); each waits for a permit first.
+pub struct Pool<'a> {
+    permits: Semaphore,
+    options: &'a ProbeOptions,
+    tls: &'a TlsClient,
     deadline: Instant,
-) -> Observation {
-    session::probe(endpoint, options, tls, deadline).await
 }
 
-/// Probes every endpoint concurrently (at most [`CONCURRENCY`] at once); the result has one
-/// observation per endpoint in the order given.
-pub async fn run(
-    endpoints: Vec<Endpoint>,
-    options: &ProbeOptions,
-    tls: &TlsClient,
-) -> Vec<Observation> {
-    let deadline = Instant::now() + options.max_time;
-    futures::stream::iter(endpoints)
-        .map(|endpoint| session::probe(endpoint, options, tls, deadline))
-        .buffered(CONCURRENCY)
-        .collect()
-        .await
+impl<'a> Pool<'a> {
+    /// A pool running at most `limit` probes at once, each giving up at `deadline` at the
+    /// latest.
+    pub fn new(
+        limit: usize,
+        options: &'a ProbeOptions,
+        tls: &'a TlsClient,
+        deadline: Instant,
+    ) -> Pool<'a> {
+        Pool {
+            permits: Semaphore::new(limit.max(1)),
+            options,
+            tls,
+            deadline,
+        }
+    }
+
+    /// The run's deadline.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Probes one endpoint once a permit is free.
+    pub async fn probe(&self, endpoint: Endpoint) -> Observation {
+        // The semaphore is never closed; without a permit, probe anyway.
+        let _permit = self.permits.acquire().await.ok();
+        session::probe(endpoint, self.options, self.tls, self.deadline).await
+    }
 }

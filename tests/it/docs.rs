@@ -68,12 +68,12 @@ fn finding_ids(source: &str) -> Vec<String> {
 fn every_finding_id_is_in_the_readme() {
     let sources = [
         include_str!("../../src/verdict/mod.rs"),
-        include_str!("../../src/check.rs"),
+        include_str!("../../src/run/check.rs"),
         include_str!("../../src/verdict/dns.rs"),
         include_str!("../../src/verdict/provider.rs"),
         include_str!("../../src/verdict/auth.rs"),
         include_str!("../../src/verdict/network.rs"),
-        include_str!("../../src/ports.rs"),
+        include_str!("../../src/run/ports.rs"),
     ];
     // Only the code, not its unit tests.
     let code = |s: &'static str| s.split("#[cfg(test)]").next().unwrap_or(s);

@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use smtp_doctor::ports::{Control, OPERATORS_PER_PORT, default_controls};
 use smtp_doctor::providers::{Catalog, Preset};
+use smtp_doctor::run::plan::{Control, OPERATORS_PER_PORT, default_controls};
 
 use crate::support::dns::TestDns;
 use crate::support::netns::{Lab, ROUTER};

@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::{ErrorJson, LineJson, ReplyJson, ms};
 use crate::model::{AuthAttempt, CredentialCheck, Endpoint, Explanation, PhaseError, SendAttempt};
+use crate::report::schema::{ErrorJson, LineJson, ReplyJson, ms};
 use crate::smtp::sasl::CredentialKind;
 
 /// `"auth"`: who, with what, and each attempt.
@@ -91,10 +91,7 @@ fn place(endpoint: Option<&Endpoint>) -> (Option<String>, Option<String>, Option
 }
 
 fn error(e: Option<&PhaseError>) -> Option<ErrorJson<'_>> {
-    e.map(|e| ErrorJson {
-        phase: e.phase.as_str(),
-        message: &e.message,
-    })
+    e.map(ErrorJson::from)
 }
 
 fn explained(e: Option<&Explanation>) -> (Option<&str>, Option<&str>, Option<&str>) {
@@ -125,17 +122,7 @@ impl<'a> AttemptJson<'a> {
             advice,
             source,
             duration_ms: a.duration.map(ms),
-            transcript: transcript.then(|| {
-                a.transcript
-                    .iter()
-                    .map(|l| LineJson {
-                        t_ms: ms(l.at),
-                        dir: l.dir.as_str(),
-                        tls: l.tls,
-                        line: &l.line,
-                    })
-                    .collect()
-            }),
+            transcript: transcript.then(|| a.transcript.iter().map(LineJson::from).collect()),
         }
     }
 }

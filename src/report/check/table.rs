@@ -6,29 +6,18 @@
 //! banner cannot drive the terminal. Colour is decided by the caller alone (`color`), never by
 //! the environment or by whether stdout is a terminal.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
-use std::net::IpAddr;
-use std::time::Duration;
 
-use comfy_table::{
-    Attribute, Cell, CellAlignment, Color as CellColor, ContentArrangement, Table, presets,
-};
-
+use super::overview::{summary_line, summary_table};
 use crate::model::{
-    CertFacts, Endpoint, Observation, Security, StarttlsObservation, State, Timings, TlsFacts,
-    WrongMode,
+    CertFacts, Observation, Security, StarttlsObservation, State, Timings, TlsFacts, WrongMode,
 };
-use crate::report::Report;
+use crate::report::text::{
+    Tone, clean, endpoint_title, field, format_duration, format_ms, paint, plural, plural_i64,
+    write_finding,
+};
+use crate::run::outcome::CheckReport;
 use crate::smtp::{Ehlo, Keyword, Reply};
-use crate::verdict::{Finding, Severity};
-
-/// The width the output is laid out for; wider values wrap.
-pub(super) const WIDTH: usize = 100;
-
-/// Column where values of the details block start (two spaces, a 12-wide label, a space).
-const LABEL_WIDTH: usize = 12;
-const VALUE_COLUMN: usize = 2 + LABEL_WIDTH + 1;
 
 /// How many subject alternative names the details block lists before "+N more".
 const SAN_SHOWN: usize = 4;
@@ -37,7 +26,7 @@ const SAN_SHOWN: usize = 4;
 const VERIFY_ERRORS_SHOWN: usize = 3;
 
 /// Writes the human report for `report`; ANSI colour only when `color` is true.
-pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+pub fn write(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
     writeln!(out, "{}", paint(&heading(report), color, Tone::Bold))?;
     if !report.discovery.sections.is_empty() {
         // A mail domain: one overview per section (sending, receiving).
@@ -55,25 +44,14 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
     }
     write_general_findings(report, out, color)?;
     if let Some(info) = &report.provider {
-        super::provider::write_settings(info, out, color)?;
+        super::settings::write_settings(info, out, color)?;
     }
     writeln!(out)?;
     writeln!(out, "{}", summary_line(report, color))
 }
 
-/// "Problems found: " and the distinct ids of the error findings, in order.
-pub(super) fn problems_found(findings: &[Finding]) -> String {
-    let mut ids: Vec<&str> = Vec::new();
-    for finding in findings.iter().filter(|f| f.severity == Severity::Error) {
-        if !ids.contains(&finding.id) {
-            ids.push(finding.id);
-        }
-    }
-    format!("Problems found: {}.", ids.join(", "))
-}
-
 /// The first line: what was checked and how long it took.
-fn heading(report: &Report) -> String {
+fn heading(report: &CheckReport) -> String {
     let count = report.observations.len();
     format!(
         "Checked {}{}: {} in {}",
@@ -84,152 +62,9 @@ fn heading(report: &Report) -> String {
     )
 }
 
-/// The overview: one row per endpoint of `observations`.
-pub(super) fn summary_table(report: &Report, observations: &[&Observation], color: bool) -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        // The caller decides about colour and the width; comfy-table must not look at stdout.
-        .force_no_tty()
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(u16::try_from(WIDTH).unwrap_or(u16::MAX));
-    if color {
-        table.enforce_styling();
-    }
-    let header = ["Endpoint", "Mode", "State", "TLS", "Certificate", "Time"];
-    table.set_header(
-        header
-            .iter()
-            .map(|title| Cell::new(title).add_attribute(Attribute::Bold)),
-    );
-    for observation in observations {
-        table.add_row(summary_row(report, observation));
-    }
-    if let Some(column) = table.column_mut(5) {
-        column.set_cell_alignment(CellAlignment::Right);
-    }
-    table
-}
-
-/// One row of the overview.
-fn summary_row(report: &Report, observation: &Observation) -> Vec<Cell> {
-    let endpoint = &observation.endpoint;
-    let address = if host_is_address(endpoint) {
-        endpoint.address_label()
-    } else {
-        format!("{} ({})", endpoint.address_label(), clean(&endpoint.host))
-    };
-
-    let mut state = observation.state.as_str().to_owned();
-    if observation.wrong_mode.is_some() {
-        state.push_str(", wrong mode");
-    }
-    let state_color = match (observation.state, observation.wrong_mode) {
-        (State::Ok, None) => CellColor::Green,
-        (State::Skipped, _) => CellColor::Yellow,
-        _ => CellColor::Red,
-    };
-
-    let version = observation
-        .tls
-        .as_ref()
-        .map_or_else(|| "-".to_owned(), |tls| clean(&tls.version).into_owned());
-    let (cert_text, cert_tone) = certificate_verdict(report, observation);
-    let cert_cell = match cert_tone {
-        Some(Tone::Green) => Cell::new(cert_text).fg(CellColor::Green),
-        Some(Tone::Yellow) => Cell::new(cert_text).fg(CellColor::Yellow),
-        Some(Tone::Red) => Cell::new(cert_text).fg(CellColor::Red),
-        _ => Cell::new(cert_text),
-    };
-    let time = observation
-        .timings
-        .total
-        .map_or_else(|| "-".to_owned(), format_ms);
-
-    vec![
-        Cell::new(address),
-        Cell::new(mode_name(endpoint.security)),
-        Cell::new(state).fg(state_color),
-        Cell::new(version),
-        cert_cell,
-        Cell::new(time),
-    ]
-}
-
-/// The certificate in a few words, and how to colour them (`None`: no colour).
-///
-/// The findings of the endpoint decide when there are any about the certificate; without them
-/// (verdicts not run) the facts do.
-fn certificate_verdict(report: &Report, observation: &Observation) -> (String, Option<Tone>) {
-    let Some(tls) = &observation.tls else {
-        return ("-".to_owned(), None);
-    };
-    let leaf = tls.chain.first();
-    let mut labels = Vec::new();
-    let mut worst: Option<Severity> = None;
-    for finding in report.findings_for(&observation.endpoint) {
-        let label = match finding.id {
-            "cert.expired" => "expired".to_owned(),
-            "cert.not_yet_valid" => "not yet valid".to_owned(),
-            "cert.self_signed" => "self-signed".to_owned(),
-            "cert.untrusted" => "untrusted".to_owned(),
-            "cert.name_mismatch" => "name mismatch".to_owned(),
-            "cert.expiring_soon" => match leaf {
-                Some(cert) => format!("expires in {}", plural_i64(cert.days_left, "day", "days")),
-                None => "expiring soon".to_owned(),
-            },
-            _ => continue,
-        };
-        if !labels.contains(&label) {
-            labels.push(label);
-        }
-        worst = Some(worst.map_or(finding.severity, |w| w.min(finding.severity)));
-    }
-    if labels.is_empty() {
-        labels = labels_from_facts(tls);
-        if !labels.is_empty() {
-            worst = Some(Severity::Error);
-        }
-    }
-    if labels.is_empty() {
-        return ("trusted".to_owned(), Some(Tone::Green));
-    }
-    let tone = match worst {
-        Some(Severity::Error) => Tone::Red,
-        Some(Severity::Warning) => Tone::Yellow,
-        _ => Tone::Green,
-    };
-    (labels.join(", "), Some(tone))
-}
-
-/// Certificate problems read from the TLS facts alone.
-fn labels_from_facts(tls: &TlsFacts) -> Vec<String> {
-    let Some(leaf) = tls.chain.first() else {
-        return vec!["none".to_owned()];
-    };
-    let mut labels = Vec::new();
-    if leaf.days_left < 0 {
-        labels.push("expired".to_owned());
-    }
-    if leaf.not_yet_valid_secs > 0 {
-        labels.push("not yet valid".to_owned());
-    }
-    if !tls.verification.trusted {
-        if leaf.self_issued {
-            labels.push("self-signed".to_owned());
-        } else if labels.is_empty() {
-            labels.push("untrusted".to_owned());
-        }
-    }
-    if tls.verification.hostname_match == Some(false) {
-        labels.push("name mismatch".to_owned());
-    }
-    labels
-}
-
 /// The details block of one endpoint; a skipped endpoint gets one line.
 fn write_details(
-    report: &Report,
+    report: &CheckReport,
     observation: &Observation,
     out: &mut dyn Write,
     color: bool,
@@ -563,7 +398,11 @@ fn wrong_mode_text(wrong_mode: WrongMode) -> &'static str {
 }
 
 /// Findings about the run as a whole, under their own heading.
-fn write_general_findings(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+fn write_general_findings(
+    report: &CheckReport,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
     let mut general = report.general_findings().peekable();
     if general.peek().is_none() {
         return Ok(());
@@ -576,284 +415,17 @@ fn write_general_findings(report: &Report, out: &mut dyn Write, color: bool) -> 
     Ok(())
 }
 
-/// One labelled value of the details block; each value line wraps under the value column.
-pub(super) fn field(
-    out: &mut dyn Write,
-    label: &str,
-    values: &[String],
-    color: bool,
-    tone: Option<Tone>,
-) -> io::Result<()> {
-    let mut label = Some(label);
-    for value in values {
-        for line in wrap(value, WIDTH - VALUE_COLUMN) {
-            let text = match tone {
-                Some(tone) => paint(&line, color, tone),
-                None => line,
-            };
-            let shown_label = label.take().unwrap_or("");
-            writeln!(out, "  {} {text}", paint_label(shown_label, color))?;
-        }
-    }
-    Ok(())
-}
-
-/// The label padded to its column, dimmed when colour is on (the padding stays outside the
-/// escape sequence, which would otherwise count towards the width).
-fn paint_label(label: &str, color: bool) -> String {
-    let padding = " ".repeat(LABEL_WIDTH.saturating_sub(label.chars().count()));
-    format!("{}{padding}", paint(label, color, Tone::Dim))
-}
-
-/// A finding: severity marker, id and message, then the advice on the next line, indented.
-pub(super) fn write_finding(
-    out: &mut dyn Write,
-    finding: &Finding,
-    color: bool,
-    indent: usize,
-) -> io::Result<()> {
-    let marker = match finding.severity {
-        Severity::Error => ("✗", Tone::Red),
-        Severity::Warning => ("!", Tone::Yellow),
-        Severity::Info => ("i", Tone::Cyan),
-    };
-    let text = format!("{}: {}", finding.id, clean(&finding.message));
-    write_marked(out, indent, marker, &text, &finding.advice, color)
-}
-
-/// A marked entry: the marker and `text` wrapped under it, then `advice` (when there is any)
-/// after an arrow on the next line, indented one step more.
-pub(super) fn write_marked(
-    out: &mut dyn Write,
-    indent: usize,
-    (marker, tone): (&str, Tone),
-    text: &str,
-    advice: &str,
-    color: bool,
-) -> io::Result<()> {
-    let pad = " ".repeat(indent);
-    for (i, line) in wrap(text, WIDTH.saturating_sub(indent + 2))
-        .iter()
-        .enumerate()
-    {
-        if i == 0 {
-            writeln!(out, "{pad}{} {line}", paint(marker, color, tone))?;
-        } else {
-            writeln!(out, "{pad}  {line}")?;
-        }
-    }
-    if advice.is_empty() {
-        return Ok(());
-    }
-    for (i, line) in wrap(&clean(advice), WIDTH.saturating_sub(indent + 4))
-        .iter()
-        .enumerate()
-    {
-        if i == 0 {
-            writeln!(out, "{pad}  {} {line}", paint("→", color, Tone::Green))?;
-        } else {
-            writeln!(out, "{pad}    {line}")?;
-        }
-    }
-    Ok(())
-}
-
-/// The closing line: counts and a plain verdict.
-pub(super) fn summary_line(report: &Report, color: bool) -> String {
-    let errors = report.count(Severity::Error);
-    let warnings = report.count(Severity::Warning);
-    let counts = format!(
-        "{}, {}.",
-        plural(errors, "error", "errors"),
-        plural(warnings, "warning", "warnings")
-    );
-    let probed = report
-        .observations
-        .iter()
-        .any(|o| o.state != State::Skipped);
-    let (verdict, tone) = if errors > 0 {
-        (problems_found(&report.findings), Tone::Red)
-    } else if !probed {
-        ("Nothing could be checked.".to_owned(), Tone::Yellow)
-    } else if warnings > 0 {
-        (
-            "All checked endpoints are healthy; see the warnings above.".to_owned(),
-            Tone::Green,
-        )
-    } else {
-        ("All checked endpoints are healthy.".to_owned(), Tone::Green)
-    };
-    format!(
-        "{} {}",
-        paint(&counts, color, Tone::Bold),
-        paint(&verdict, color, tone)
-    )
-}
-
-/// `host [ip]:port (mode)`, or `[ip]:port (mode)` when the host is that address.
-pub(super) fn endpoint_title(endpoint: &Endpoint) -> String {
-    let mode = mode_name(endpoint.security);
-    if host_is_address(endpoint) {
-        format!("{} ({mode})", endpoint.address_label())
-    } else {
-        format!(
-            "{} {} ({mode})",
-            clean(&endpoint.host),
-            endpoint.address_label()
-        )
-    }
-}
-
-/// Whether the host as typed is just the address (so showing both says nothing).
-fn host_is_address(endpoint: &Endpoint) -> bool {
-    let host = endpoint.host.trim_start_matches('[').trim_end_matches(']');
-    host.parse::<IpAddr>().is_ok_and(|ip| ip == endpoint.ip)
-}
-
-/// The security mode as people say it.
-pub(super) fn mode_name(security: Security) -> &'static str {
-    match security {
-        Security::Starttls => "STARTTLS",
-        Security::ImplicitTls => "implicit TLS",
-        Security::Plain => "plain",
-    }
-}
-
-/// Whole milliseconds, e.g. `12 ms`.
-pub(super) fn format_ms(duration: Duration) -> String {
-    format!("{} ms", duration.as_millis())
-}
-
-/// Milliseconds below a second, seconds with two decimals above.
-fn format_duration(duration: Duration) -> String {
-    if duration < Duration::from_secs(1) {
-        format_ms(duration)
-    } else {
-        format!("{:.2} s", duration.as_secs_f64())
-    }
-}
-
-/// `1 error`, `2 errors`.
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("{n} {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
-/// [`plural`] for signed counts.
-fn plural_i64(n: i64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("{n} {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
-/// Text that can be printed safely: control characters (ESC, CR, ...) and bidirectional
-/// overrides from a server are shown as `\u{..}` escapes instead of acting on the terminal;
-/// tabs become spaces.
-pub(super) fn clean(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c == '\t' || needs_escape(c)) {
-        return Cow::Borrowed(text);
-    }
-    let mut cleaned = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c == '\t' {
-            cleaned.push(' ');
-        } else if needs_escape(c) {
-            cleaned.extend(c.escape_unicode());
-        } else {
-            cleaned.push(c);
-        }
-    }
-    Cow::Owned(cleaned)
-}
-
-/// Characters that would act on a terminal or reorder the text around them.
-fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        )
-}
-
-/// Splits `text` at spaces into lines of at most `width` characters; a longer word gets a
-/// line of its own. Leading spaces are kept as an indent on every line. Never returns an empty
-/// list.
-pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
-    let body = text.trim_start_matches(' ');
-    let indent = &text[..text.len() - body.len()];
-    let width = width.saturating_sub(indent.len()).max(20);
-    let mut lines = Vec::new();
-    let mut line = String::from(indent);
-    let mut len = 0;
-    for word in body.split(' ').filter(|w| !w.is_empty()) {
-        let word_len = word.chars().count();
-        if len > 0 && len + 1 + word_len > width {
-            lines.push(std::mem::replace(&mut line, String::from(indent)));
-            len = 0;
-        }
-        if len > 0 {
-            line.push(' ');
-            len += 1;
-        }
-        line.push_str(word);
-        len += word_len;
-    }
-    if len > 0 || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
-/// Colours and emphasis used by the human renderers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Tone {
-    /// Headings.
-    Bold,
-    /// Labels and notes.
-    Dim,
-    /// Errors.
-    Red,
-    /// Warnings, skipped endpoints.
-    Yellow,
-    /// Healthy.
-    Green,
-    /// Information.
-    Cyan,
-}
-
-/// `text` wrapped in the ANSI sequence for `tone` when `color` is true, else unchanged.
-///
-/// The escape codes come from `colored`'s colour table, but the decision is ours: `colored`'s
-/// own `Display` consults a process-wide switch fed by the environment and stdout, which must
-/// not overrule `--color` (and would make tests depend on how they are run).
-pub(super) fn paint(text: &str, color: bool, tone: Tone) -> String {
-    if !color || text.is_empty() {
-        return text.to_owned();
-    }
-    let code: Cow<'static, str> = match tone {
-        Tone::Bold => "1".into(),
-        Tone::Dim => "2".into(),
-        Tone::Red => colored::Color::Red.to_fg_str(),
-        Tone::Yellow => colored::Color::Yellow.to_fg_str(),
-        Tone::Green => colored::Color::Green.to_fg_str(),
-        Tone::Cyan => colored::Color::Cyan.to_fg_str(),
-    };
-    format!("\x1b[{code}m{text}\x1b[0m")
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use std::net::{IpAddr, Ipv4Addr};
     use std::time::Duration;
 
+    use super::super::overview::certificate_verdict;
     use super::*;
-    use crate::model::{Phase, PhaseError, Verification, VerifyError};
-    use crate::report::TargetInfo;
+    use crate::model::{Endpoint, Phase, PhaseError, Verification, VerifyError};
+    use crate::report::text::{WIDTH, wrap};
+    use crate::run::outcome::TargetInfo;
+    use crate::verdict::{Finding, Severity};
 
     pub(crate) fn ip(last: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
@@ -982,7 +554,7 @@ pub(super) mod tests {
         o
     }
 
-    fn sample_report() -> Report {
+    fn sample_report() -> CheckReport {
         let good = good_starttls();
         let mut refused = Observation::new(endpoint("mail.test", ip(1), 25, Security::Starttls));
         refused.state = State::Refused;
@@ -1012,7 +584,7 @@ pub(super) mod tests {
             ),
             finding("dns.note", Severity::Info, None, "Nothing to do."),
         ];
-        Report {
+        CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: "host",
@@ -1026,7 +598,7 @@ pub(super) mod tests {
         }
     }
 
-    fn render(report: &Report, color: bool) -> String {
+    fn render(report: &CheckReport, color: bool) -> String {
         let mut out = Vec::new();
         write(report, &mut out, color).unwrap();
         String::from_utf8(out).unwrap()
@@ -1133,7 +705,7 @@ pub(super) mod tests {
             "{text}"
         );
 
-        let healthy = Report {
+        let healthy = CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: "host",
@@ -1184,7 +756,7 @@ pub(super) mod tests {
     #[test]
     fn certificate_verdict_from_facts_and_findings() {
         let mut o = good_starttls();
-        let mut report = Report {
+        let mut report = CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: "host",
@@ -1245,7 +817,7 @@ pub(super) mod tests {
         let mut ssh = Observation::new(endpoint("mail.test", ip(4), 587, Security::Starttls));
         ssh.state = State::ProtocolError;
         ssh.not_smtp = Some("an SSH server".to_owned());
-        let report = Report {
+        let report = CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: "host",

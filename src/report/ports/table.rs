@@ -5,10 +5,13 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Attribute, Cell, Color as CellColor, ContentArrangement, Table, presets};
+use comfy_table::{Attribute, Cell, Color as CellColor, Table};
 
-use super::table::{Tone, WIDTH, clean, paint, problems_found, wrap, write_finding, write_marked};
-use crate::ports::{PortProbe, PortsReport};
+use crate::report::text::{
+    Tone, WIDTH, clean, format_duration, paint, plural, problems_found, table_style, wrap,
+    write_finding, write_marked,
+};
+use crate::run::outcome::{PortProbe, PortsReport};
 use crate::verdict::Severity;
 use crate::verdict::network::{Class, Conclusion, Kind};
 
@@ -27,11 +30,6 @@ pub fn write(report: &PortsReport, out: &mut dyn Write, color: bool) -> io::Resu
     writeln!(out, "{}", summary_line(report, color))
 }
 
-/// Writes the JSON document.
-pub fn write_json(report: &PortsReport, out: &mut dyn Write) -> io::Result<()> {
-    super::json::ports::write(report, out)
-}
-
 fn heading(report: &PortsReport) -> String {
     let mut hosts: Vec<&str> = report.probes.iter().map(|p| p.host.as_str()).collect();
     hosts.dedup();
@@ -41,22 +39,13 @@ fn heading(report: &PortsReport) -> String {
         plural(report.probes.len(), "probe", "probes"),
         plural(hosts.len(), "control host", "control hosts"),
         ports.join(", "),
-        seconds(report.duration)
+        format_duration(report.duration)
     )
 }
 
 /// Control hosts by ports, a class per cell.
 fn matrix(report: &PortsReport, color: bool) -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        // The caller decides about colour and the width; comfy-table must not look at stdout.
-        .force_no_tty()
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(u16::try_from(WIDTH).unwrap_or(u16::MAX));
-    if color {
-        table.enforce_styling();
-    }
+    let mut table = table_style(color);
     let mut header = vec![
         Cell::new("Operator").add_attribute(Attribute::Bold),
         Cell::new("Control host").add_attribute(Attribute::Bold),
@@ -209,23 +198,6 @@ fn summary_line(report: &PortsReport, color: bool) -> String {
     )
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("{n} {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
-/// `850 ms`, or `1.02 s` from a second on.
-fn seconds(duration: std::time::Duration) -> String {
-    if duration.as_secs() == 0 {
-        format!("{} ms", duration.as_millis())
-    } else {
-        format!("{:.2} s", duration.as_secs_f64())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -319,7 +291,7 @@ mod tests {
     #[test]
     fn json_has_every_probe_and_conclusion() {
         let mut out = Vec::new();
-        write_json(&report(), &mut out).unwrap();
+        crate::report::ports::json::write(&report(), &mut out).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(doc["command"], "ports");
         assert_eq!(doc["probes"].as_array().unwrap().len(), 6);

@@ -1,62 +1,23 @@
 //! A check run: the validated plan and the pipeline that turns it into a report (resolve,
 //! probe every endpoint at once, judge). No printing, no command-line types.
 
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::discover::{self, CatalogPresets, Discovery, DiscoveryOptions, Role};
-use crate::dns::Family;
-use crate::model::CredentialCheck;
-use crate::model::Observation;
-use crate::model::Security;
-use crate::probe::ProbeOptions;
+use crate::model::{CredentialCheck, Discovery, Observation, Role};
 use crate::probe::auth::AuthRequest;
-use crate::providers::Catalog;
 use crate::providers::Preset;
-use crate::report::{ProviderInfo, Report, TargetInfo};
+use crate::run::discover::{self, CatalogPresets};
+use crate::run::outcome::{CheckReport, ProviderInfo, TargetInfo};
+use crate::run::plan::{CheckPlan, SetupError};
 use crate::target::Host;
-use crate::target::Target;
 use crate::tls::TlsClient;
 use crate::verdict;
 use crate::verdict::Finding;
 use crate::verdict::auth::ProviderReply;
 
-/// A validated check: everything needed to run, nothing left to parse.
-#[derive(Debug, Clone)]
-pub struct CheckPlan {
-    /// The parsed target.
-    pub target: Target,
-    /// Ports with the security used on each.
-    pub ports: Vec<(u16, Security)>,
-    /// Address families to probe.
-    pub family: Family,
-    /// DNS servers (empty: the system's).
-    pub resolvers: Vec<SocketAddr>,
-    /// Addresses pinned by `--resolve`, used instead of DNS for those names.
-    pub pins: Vec<(String, IpAddr)>,
-    /// Extra trust anchors.
-    pub ca_file: Option<PathBuf>,
-    /// Probe settings.
-    pub options: ProbeOptions,
-    /// How the target is read (server or mail domain) and a domain's endpoints chosen.
-    pub discovery: DiscoveryOptions,
-    /// `--provider ID`: judge against this preset (known to exist in `catalog`).
-    pub provider: Option<String>,
-    /// Provider presets: built in, the user's file, `--providers` files.
-    pub catalog: Catalog,
-    /// The credential check and test message (`--user`, `--send-to`), when asked for.
-    pub auth: Option<AuthRequest>,
-}
-
-/// The run could not start (an unusable CA file, no DNS configuration).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SetupError(pub String);
-
 /// Runs a plan: resolve, probe every endpoint at once, judge. Failures of what is probed are in
 /// the report; `Err` only when the run could not start (e.g. an unusable CA file).
-pub async fn run(plan: &CheckPlan) -> Result<Report, SetupError> {
+pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
     let started = Instant::now();
     let tls = TlsClient::new(plan.ca_file.as_deref()).map_err(|e| SetupError(e.to_string()))?;
     // Which endpoints (a server's ports, or a domain's submission and MX hosts), probed as
@@ -91,7 +52,7 @@ pub async fn run(plan: &CheckPlan) -> Result<Report, SetupError> {
         }
         None => None,
     };
-    Ok(Report {
+    Ok(CheckReport {
         target: TargetInfo {
             input: plan.target.input.clone(),
             kind: outcome.discovery.kind.as_str(),

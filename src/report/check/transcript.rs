@@ -7,14 +7,14 @@
 
 use std::io::{self, Write};
 
+use super::overview::summary_line;
 use crate::model::{Direction, Observation, State, TranscriptLine};
-use crate::report::Report;
-
-use super::table::{Tone, clean, endpoint_title, paint, summary_line, write_finding};
+use crate::report::text::{Tone, clean, endpoint_title, paint, write_finding};
+use crate::run::outcome::CheckReport;
 
 /// Writes the transcript of every endpoint, its findings, the general findings and the verdict;
 /// ANSI colour only when `color` is true.
-pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+pub fn write(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
     for (i, observation) in report.observations.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -35,7 +35,7 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
 
 /// One endpoint: header, dialogue, findings; a skipped endpoint is one line.
 fn write_endpoint(
-    report: &Report,
+    report: &CheckReport,
     observation: &Observation,
     out: &mut dyn Write,
     color: bool,
@@ -107,8 +107,8 @@ mod tests {
 
     use super::*;
     use crate::model::{Observation, Security};
-    use crate::report::TargetInfo;
-    use crate::report::table::tests::{endpoint, finding, ip};
+    use crate::report::check::table::tests::{endpoint, finding, ip};
+    use crate::run::outcome::TargetInfo;
     use crate::verdict::Severity;
 
     fn line(ms: u64, dir: Direction, tls: bool, text: &str) -> TranscriptLine {
@@ -120,7 +120,7 @@ mod tests {
         }
     }
 
-    fn report() -> Report {
+    fn report() -> CheckReport {
         let mut good = Observation::new(endpoint("mail.test", ip(1), 587, Security::Starttls));
         good.transcript = vec![
             line(0, Direction::Info, false, "connected to 192.0.2.1:587"),
@@ -152,7 +152,7 @@ mod tests {
             ),
             finding("run.note", Severity::Info, None, "Nothing to do."),
         ];
-        Report {
+        CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: "host",
@@ -166,7 +166,7 @@ mod tests {
         }
     }
 
-    fn render(report: &Report, color: bool) -> String {
+    fn render(report: &CheckReport, color: bool) -> String {
         let mut out = Vec::new();
         write(report, &mut out, color).unwrap();
         String::from_utf8(out).unwrap()

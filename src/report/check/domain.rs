@@ -4,14 +4,14 @@
 
 use std::io::{self, Write};
 
-use super::Report;
-use super::table::{Tone, clean, field, paint, summary_table};
-use crate::discover::{Candidate, Role, Section, Source, TargetKind};
+use super::overview::summary_table;
 use crate::dns::ReverseDns;
-use crate::model::{Endpoint, Observation};
+use crate::model::{Candidate, Endpoint, Observation, Role, Section, Source, TargetKind};
+use crate::report::text::{Tone, clean, field, mode_name, paint};
+use crate::run::outcome::CheckReport;
 
 /// What the heading adds after the target: ` (mail domain)`, ` (e-mail address at example.com)`.
-pub(super) fn kind_suffix(report: &Report) -> String {
+pub(super) fn kind_suffix(report: &CheckReport) -> String {
     match (report.discovery.kind, &report.discovery.domain) {
         (TargetKind::Domain, _) => " (mail domain)".to_owned(),
         (TargetKind::Address, Some(domain)) => {
@@ -22,7 +22,11 @@ pub(super) fn kind_suffix(report: &Report) -> String {
 }
 
 /// The sections of a domain, each a heading, the hosts considered and an overview table.
-pub(super) fn write_sections(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+pub(super) fn write_sections(
+    report: &CheckReport,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
     let domain = report.discovery.domain.as_deref().unwrap_or("");
     for section in &report.discovery.sections {
         writeln!(out)?;
@@ -66,7 +70,7 @@ pub(super) fn write_sections(report: &Report, out: &mut dyn Write, color: bool) 
 }
 
 /// The MX records as DNS gave them (by preference), or why there are none.
-fn write_mx(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+fn write_mx(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
     let text = match &report.discovery.mx {
         Some(Ok(records)) => records
             .iter()
@@ -92,7 +96,7 @@ fn write_candidates(section: &Section, out: &mut dyn Write, color: bool) -> io::
             let ports: Vec<String> = candidate
                 .ports
                 .iter()
-                .map(|(port, security)| format!("{port} {}", super::table::mode_name(*security)))
+                .map(|(port, security)| format!("{port} {}", mode_name(*security)))
                 .collect();
             text.push_str(&format!(": {}", ports.join(", ")));
         }
@@ -121,7 +125,7 @@ fn origin_text(candidate: &Candidate) -> String {
 /// The details-block lines discovery adds to an endpoint: where it came from (for a domain),
 /// where `--port-map` sent the connection, and the reverse DNS of its address.
 pub(super) fn write_fields(
-    report: &Report,
+    report: &CheckReport,
     endpoint: &Endpoint,
     out: &mut dyn Write,
     color: bool,

@@ -2,29 +2,23 @@
 //! (design.md, `schema_version` 1) stable while the internals change.
 
 use std::io::{self, Write};
-use std::time::Duration;
 
 use serde::Serialize;
 
-mod auth;
-pub(super) mod ports;
-
-use super::{ProviderInfo, Report};
-use crate::discover::{Candidate, Discovery, Section};
+use super::json_auth as auth;
 use crate::dns::{Exchange, LookupFailure, ReverseDns};
-use crate::model::{CertFacts, Observation, StarttlsObservation, Timings, TlsFacts, WrongMode};
-use crate::smtp::{Ehlo, Reply};
-use crate::verdict::{Finding, Severity};
-
-/// The schema version of this output; raised only when a field is renamed or changes meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+use crate::model::{Candidate, Discovery, Observation, Section};
+use crate::report::schema::{
+    EhloJson, ErrorJson, FindingJson, LineJson, ReplyJson, SCHEMA_VERSION, StarttlsJson, Summary,
+    TimingsJson, TlsJson, Tool, ms, write_document, wrong_mode_name,
+};
+use crate::run::outcome::{CheckReport, ProviderInfo};
 
 /// Writes the report as one JSON document (pretty-printed, newline-terminated).
 /// `transcript` includes each endpoint's dialogue.
-pub fn write(report: &Report, out: &mut dyn Write, transcript: bool) -> io::Result<()> {
+pub fn write(report: &CheckReport, out: &mut dyn Write, transcript: bool) -> io::Result<()> {
     let doc = Document::new(report, transcript);
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
-    writeln!(out)
+    write_document(out, &doc)
 }
 
 #[derive(Serialize)]
@@ -41,12 +35,6 @@ struct Document<'a> {
     summary: Summary,
     auth: Option<auth::AuthJson<'a>>,
     send: Option<auth::SendJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
 }
 
 #[derive(Serialize)]
@@ -79,142 +67,11 @@ struct EndpointJson<'a> {
     transcript: Option<Vec<LineJson<'a>>>,
 }
 
-#[derive(Serialize)]
-struct ErrorJson<'a> {
-    phase: &'static str,
-    message: &'a str,
-}
-
-#[derive(Serialize)]
-struct ReplyJson<'a> {
-    code: u16,
-    enhanced: Option<String>,
-    lines: &'a [String],
-}
-
-#[derive(Serialize)]
-struct EhloJson<'a> {
-    code: u16,
-    domain: &'a str,
-    greeting: &'a str,
-    helo: bool,
-    keywords: Vec<KeywordJson<'a>>,
-    lines: &'a [String],
-}
-
-#[derive(Serialize)]
-struct KeywordJson<'a> {
-    name: &'a str,
-    params: &'a [String],
-}
-
-#[derive(Serialize)]
-struct StarttlsJson<'a> {
-    offered: bool,
-    reply: Option<ReplyJson<'a>>,
-    injected_bytes: usize,
-}
-
-#[derive(Serialize)]
-struct TlsJson<'a> {
-    version: &'a str,
-    cipher: &'a str,
-    key_exchange: Option<&'a str>,
-    chain: Vec<CertJson<'a>>,
-    verification: VerificationJson<'a>,
-}
-
-#[derive(Serialize)]
-struct CertJson<'a> {
-    subject: &'a str,
-    issuer: &'a str,
-    san: &'a [String],
-    not_before: &'a str,
-    not_after: &'a str,
-    days_left: i64,
-    key: &'a str,
-    signature_algorithm: &'a str,
-    serial: &'a str,
-    sha256: &'a str,
-    self_issued: bool,
-    is_ca: bool,
-}
-
-#[derive(Serialize)]
-struct VerificationJson<'a> {
-    trusted: bool,
-    hostname_match: Option<bool>,
-    checked_name: Option<&'a str>,
-    errors: Vec<VerifyErrorJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct VerifyErrorJson<'a> {
-    depth: u32,
-    code: i32,
-    message: &'a str,
-}
-
-#[derive(Serialize)]
-struct TimingsJson {
-    connect: Option<u64>,
-    banner: Option<u64>,
-    ehlo: Option<u64>,
-    starttls: Option<u64>,
-    tls: Option<u64>,
-    ehlo_tls: Option<u64>,
-    total: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct LineJson<'a> {
-    t_ms: u64,
-    dir: &'static str,
-    tls: bool,
-    line: &'a str,
-}
-
-#[derive(Serialize)]
-struct FindingJson<'a> {
-    id: &'static str,
-    severity: &'static str,
-    endpoint: Option<&'a str>,
-    ip: Option<String>,
-    message: &'a str,
-    advice: &'a str,
-}
-
-#[derive(Serialize)]
-pub(super) struct Summary {
-    errors: usize,
-    warnings: usize,
-    infos: usize,
-}
-
-impl Summary {
-    /// Counts of the findings by severity.
-    pub(super) fn of(findings: &[Finding]) -> Summary {
-        let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
-        Summary {
-            errors: count(Severity::Error),
-            warnings: count(Severity::Warning),
-            infos: count(Severity::Info),
-        }
-    }
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
 impl<'a> Document<'a> {
-    fn new(report: &'a Report, transcript: bool) -> Document<'a> {
+    fn new(report: &'a CheckReport, transcript: bool) -> Document<'a> {
         Document {
             schema_version: SCHEMA_VERSION,
-            tool: Tool {
-                name: "smtp-doctor",
-                version: env!("CARGO_PKG_VERSION"),
-            },
+            tool: Tool::current(),
             target: TargetJson {
                 input: &report.target.input,
                 kind: report.target.kind,
@@ -267,14 +124,8 @@ impl<'a> EndpointJson<'a> {
                 .get(&obs.endpoint.ip)
                 .map(ReverseJson::from),
             state: obs.state.as_str(),
-            error: obs.error.as_ref().map(|e| ErrorJson {
-                phase: e.phase.as_str(),
-                message: &e.message,
-            }),
-            wrong_mode: obs.wrong_mode.map(|m| match m {
-                WrongMode::ImplicitTlsOnStarttlsPort => "implicit_tls_on_starttls_port",
-                WrongMode::PlainOnTlsPort => "plain_on_tls_port",
-            }),
+            error: obs.error.as_ref().map(ErrorJson::from),
+            wrong_mode: obs.wrong_mode.map(wrong_mode_name),
             not_smtp: obs.not_smtp.as_deref(),
             banner: obs.banner.as_ref().map(ReplyJson::from),
             ehlo: obs.ehlo.as_ref().map(EhloJson::from),
@@ -282,129 +133,7 @@ impl<'a> EndpointJson<'a> {
             tls: obs.tls.as_ref().map(TlsJson::from),
             ehlo_tls: obs.ehlo_tls.as_ref().map(EhloJson::from),
             timings_ms: TimingsJson::from(&obs.timings),
-            transcript: transcript.then(|| {
-                obs.transcript
-                    .iter()
-                    .map(|l| LineJson {
-                        t_ms: ms(l.at),
-                        dir: l.dir.as_str(),
-                        tls: l.tls,
-                        line: &l.line,
-                    })
-                    .collect()
-            }),
-        }
-    }
-}
-
-impl<'a> From<&'a Reply> for ReplyJson<'a> {
-    fn from(r: &'a Reply) -> Self {
-        ReplyJson {
-            code: r.code,
-            enhanced: r.enhanced.map(|e| e.to_string()),
-            lines: &r.lines,
-        }
-    }
-}
-
-impl<'a> From<&'a Ehlo> for EhloJson<'a> {
-    fn from(e: &'a Ehlo) -> Self {
-        EhloJson {
-            code: e.code,
-            domain: &e.domain,
-            greeting: &e.greeting,
-            helo: e.helo,
-            keywords: e
-                .keywords
-                .iter()
-                .map(|k| KeywordJson {
-                    name: &k.name,
-                    params: &k.params,
-                })
-                .collect(),
-            lines: &e.lines,
-        }
-    }
-}
-
-impl<'a> From<&'a StarttlsObservation> for StarttlsJson<'a> {
-    fn from(s: &'a StarttlsObservation) -> Self {
-        StarttlsJson {
-            offered: s.offered,
-            reply: s.reply.as_ref().map(ReplyJson::from),
-            injected_bytes: s.injected.len(),
-        }
-    }
-}
-
-impl<'a> From<&'a TlsFacts> for TlsJson<'a> {
-    fn from(t: &'a TlsFacts) -> Self {
-        TlsJson {
-            version: &t.version,
-            cipher: &t.cipher,
-            key_exchange: t.key_exchange.as_deref(),
-            chain: t.chain.iter().map(CertJson::from).collect(),
-            verification: VerificationJson {
-                trusted: t.verification.trusted,
-                hostname_match: t.verification.hostname_match,
-                checked_name: t.verification.checked_name.as_deref(),
-                errors: t
-                    .verification
-                    .errors
-                    .iter()
-                    .map(|e| VerifyErrorJson {
-                        depth: e.depth,
-                        code: e.code,
-                        message: &e.message,
-                    })
-                    .collect(),
-            },
-        }
-    }
-}
-
-impl<'a> From<&'a CertFacts> for CertJson<'a> {
-    fn from(c: &'a CertFacts) -> Self {
-        CertJson {
-            subject: &c.subject,
-            issuer: &c.issuer,
-            san: &c.san,
-            not_before: &c.not_before,
-            not_after: &c.not_after,
-            days_left: c.days_left,
-            key: &c.key,
-            signature_algorithm: &c.signature_algorithm,
-            serial: &c.serial,
-            sha256: &c.sha256,
-            self_issued: c.self_issued,
-            is_ca: c.is_ca,
-        }
-    }
-}
-
-impl From<&Timings> for TimingsJson {
-    fn from(t: &Timings) -> Self {
-        TimingsJson {
-            connect: t.connect.map(ms),
-            banner: t.banner.map(ms),
-            ehlo: t.ehlo.map(ms),
-            starttls: t.starttls.map(ms),
-            tls: t.tls.map(ms),
-            ehlo_tls: t.ehlo_tls.map(ms),
-            total: t.total.map(ms),
-        }
-    }
-}
-
-impl<'a> From<&'a Finding> for FindingJson<'a> {
-    fn from(f: &'a Finding) -> Self {
-        FindingJson {
-            id: f.id,
-            severity: f.severity.as_str(),
-            endpoint: f.endpoint.as_deref(),
-            ip: f.ip.map(|ip| ip.to_string()),
-            message: &f.message,
-            advice: &f.advice,
+            transcript: transcript.then(|| obs.transcript.iter().map(LineJson::from).collect()),
         }
     }
 }
@@ -566,7 +295,7 @@ impl<'a> DomainJson<'a> {
     fn new(discovery: &'a Discovery) -> Option<DomainJson<'a>> {
         let name = discovery.domain.as_deref()?;
         let inbound = discovery
-            .section(crate::discover::Role::Inbound)
+            .section(crate::model::Role::Inbound)
             .map(|section| {
                 let (mx, mx_error) = match &discovery.mx {
                     Some(Ok(records)) => (
@@ -593,7 +322,7 @@ impl<'a> DomainJson<'a> {
         Some(DomainJson {
             name,
             submission: discovery
-                .section(crate::discover::Role::Submission)
+                .section(crate::model::Role::Submission)
                 .map(SectionJson::from),
             inbound,
         })

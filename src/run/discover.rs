@@ -16,29 +16,28 @@
 //! [`Resolver`] asks each question once, however many parts of the run need the answer. Every
 //! probed address also gets its reverse DNS, forward-confirmed, looked up beside its probe.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use futures::future::{Either, join_all};
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::check::{CheckPlan, SetupError};
 use crate::dns::{
-    Exchange, LookupFailure, Mx, Query, Resolver, ReverseDns, SUBMISSION_SRV, SUBMISSIONS_SRV, Srv,
+    LookupFailure, Mx, Query, Resolver, ReverseDns, SUBMISSION_SRV, SUBMISSIONS_SRV, Srv,
     is_null_mx, srv_not_offered,
 };
-use crate::model::{Endpoint, Observation, Security};
-use crate::probe::{self, CONCURRENCY};
+use crate::model::{
+    Candidate, Discovery, Endpoint, Mode, Observation, Planned, Role, Section, Security, Source,
+    TargetKind,
+};
+use crate::probe::{CHECK_CONCURRENCY, Pool};
 use crate::providers::{Catalog, Match};
+use crate::run::plan::{CheckPlan, SetupError};
 use crate::target::{Host, is_host_name};
 use crate::tls::TlsClient;
 use crate::verdict::{self, Finding, Severity};
 
-/// How many MX hosts (by preference) are probed at most; the rest are listed, not probed.
-pub const MX_PROBE_LIMIT: usize = 5;
 /// How many SRV targets of one service are probed at most.
 pub const SRV_TARGET_LIMIT: usize = 4;
 /// Submission ports probed for a host that names no ports of its own (a guess, an SRV target
@@ -49,119 +48,6 @@ pub const SUBMISSION_PORTS: [(u16, Security); 2] =
 pub const REVERSE_GRACE: Duration = Duration::from_secs(2);
 /// The usual submission host names, each followed by `.` and the domain.
 pub const GUESS_PREFIXES: [&str; 2] = ["smtp", "mail"];
-
-/// How a target is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// An e-mail address is a domain; a bare name is a domain when it has MX records (or a null
-    /// MX) naming other hosts, else a server.
-    #[default]
-    Auto,
-    /// `--host`: the name is a server, whatever its MX records say.
-    Host,
-    /// `--inbound`: the name is a domain, and only its receiving side is checked.
-    Inbound,
-}
-
-/// The discovery settings of a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiscoveryOptions {
-    /// How to read the target.
-    pub mode: Mode,
-    /// `--port` for a domain: only endpoints on these ports are probed (empty: all).
-    pub port_filter: Vec<u16>,
-    /// `--security` other than `auto`: every endpoint of a domain uses it.
-    pub security: Option<Security>,
-    /// How many MX hosts are probed at most.
-    pub mx_limit: usize,
-}
-
-impl Default for DiscoveryOptions {
-    fn default() -> Self {
-        DiscoveryOptions {
-            mode: Mode::Auto,
-            port_filter: Vec::new(),
-            security: None,
-            mx_limit: MX_PROBE_LIMIT,
-        }
-    }
-}
-
-/// What the target turned out to be, as in the JSON's `target.kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TargetKind {
-    /// A server name.
-    #[default]
-    Host,
-    /// An IP address.
-    Ip,
-    /// A mail domain.
-    Domain,
-    /// An e-mail address (its domain is checked).
-    Address,
-}
-
-impl TargetKind {
-    /// The name used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Host => "host",
-            TargetKind::Ip => "ip",
-            TargetKind::Domain => "domain",
-            TargetKind::Address => "address",
-        }
-    }
-}
-
-/// Which question an endpoint answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    /// Where a mail client sends (submission, 587 and 465).
-    Submission,
-    /// Where other servers deliver the domain's mail (MX, port 25).
-    Inbound,
-}
-
-impl Role {
-    /// The name used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Submission => "submission",
-            Role::Inbound => "inbound",
-        }
-    }
-}
-
-/// Where a host to probe came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// Typed by the user.
-    Typed,
-    /// An MX record of the domain.
-    Mx,
-    /// The domain itself, having no MX records (RFC 5321 section 5.1).
-    ImplicitMx,
-    /// An RFC 6186 SRV record.
-    Srv,
-    /// A provider preset matching the domain or its MX hosts.
-    Preset,
-    /// A usual name (`smtp.<domain>`, `mail.<domain>`) that resolves.
-    Guess,
-}
-
-impl Source {
-    /// The name used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Typed => "typed",
-            Source::Mx => "mx",
-            Source::ImplicitMx => "implicit_mx",
-            Source::Srv => "srv",
-            Source::Preset => "preset",
-            Source::Guess => "guess",
-        }
-    }
-}
 
 /// Submission settings a provider preset gives for a domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,89 +138,6 @@ fn preset_hosts(matched: &Match<'_>) -> Option<PresetHosts> {
     })
 }
 
-/// One host a section considered, whether or not it was probed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    /// The host name (for an MX written as an address, the record as written).
-    pub host: String,
-    /// Where it came from.
-    pub source: Source,
-    /// Where exactly, in words: `MX 10`, `SRV _submissions._tcp.example.com`, `preset gmail
-    /// (address domain gmail.com)`.
-    pub detail: Option<String>,
-    /// The ports it is probed on, with the security of each.
-    pub ports: Vec<(u16, Security)>,
-    /// Its addresses (of the chosen family).
-    pub addresses: Vec<IpAddr>,
-    /// Why it was not probed (no address, beyond the MX limit, ...); `None` when it was.
-    pub not_probed: Option<String>,
-}
-
-/// One section of a domain's report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Section {
-    /// Which question it answers.
-    pub role: Role,
-    /// The hosts considered, in the order they are shown.
-    pub candidates: Vec<Candidate>,
-    /// Remarks about the section as a whole (a capped MX list, an SRV record saying "not
-    /// offered").
-    pub notes: Vec<String>,
-}
-
-/// One probed endpoint and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Planned {
-    /// The endpoint.
-    pub endpoint: Endpoint,
-    /// Its section (`None` for a typed server).
-    pub role: Option<Role>,
-    /// Where its host came from.
-    pub source: Source,
-}
-
-/// What discovery found: the target's kind, the sections of a domain, where each endpoint came
-/// from, the reverse DNS of every probed address, and every DNS query of the run.
-#[derive(Debug, Clone, Default)]
-pub struct Discovery {
-    /// What the target turned out to be.
-    pub kind: TargetKind,
-    /// The mail domain, for a domain or an address.
-    pub domain: Option<String>,
-    /// The MX answer of the domain, when it was asked.
-    pub mx: Option<Result<Vec<Mx>, LookupFailure>>,
-    /// Submission, then inbound (only inbound with `--inbound`); empty for a server.
-    pub sections: Vec<Section>,
-    /// One entry per probed endpoint.
-    pub planned: Vec<Planned>,
-    /// Reverse DNS of each probed address, by address.
-    pub reverse: BTreeMap<IpAddr, ReverseDns>,
-    /// Every DNS query of the run, in the order sent.
-    pub queries: Vec<Exchange>,
-    /// `--port-map` as given (FROM, TO).
-    pub port_map: Vec<(u16, u16)>,
-}
-
-impl Discovery {
-    /// Where an endpoint came from.
-    pub fn origin(&self, endpoint: &Endpoint) -> Option<&Planned> {
-        self.planned.iter().find(|p| &p.endpoint == endpoint)
-    }
-
-    /// The section of a role, when the run has one.
-    pub fn section(&self, role: Role) -> Option<&Section> {
-        self.sections.iter().find(|s| s.role == role)
-    }
-
-    /// The port a probe of `port` connected to, when `--port-map` changed it.
-    pub fn mapped_port(&self, port: u16) -> Option<u16> {
-        self.port_map
-            .iter()
-            .find(|(from, to)| *from == port && to != from)
-            .map(|(_, to)| *to)
-    }
-}
-
 /// A discovery run's result: what was found, the observations in a stable order (submission,
 /// then inbound; within a host by port, then address), and the DNS findings.
 #[derive(Debug, Clone)]
@@ -372,10 +175,9 @@ pub async fn run(
     let engine = Engine {
         plan,
         presets,
-        tls,
         resolver,
         deadline,
-        permits: Semaphore::new(CONCURRENCY),
+        pool: Pool::new(CHECK_CONCURRENCY, &plan.options, tls, deadline),
     };
     let mut found = engine.target().await?;
     found.discovery.queries = engine
@@ -476,10 +278,9 @@ struct SrvFound {
 struct Engine<'a> {
     plan: &'a CheckPlan,
     presets: &'a dyn Presets,
-    tls: &'a TlsClient,
     resolver: Option<Resolver>,
     deadline: Instant,
-    permits: Semaphore,
+    pool: Pool<'a>,
 }
 
 impl Engine<'_> {
@@ -966,17 +767,13 @@ impl Engine<'_> {
             .collect()
     }
 
-    /// Probes endpoints at once (bounded by [`CONCURRENCY`] over the whole run), each with the
+    /// Probes endpoints at once (bounded by [`CHECK_CONCURRENCY`] over the whole run), each with the
     /// reverse DNS of its address beside it.
     async fn probe(&self, endpoints: Vec<Planned>) -> Vec<Probed> {
         join_all(endpoints.into_iter().map(|planned| async move {
             let endpoint = planned.endpoint.clone();
             let ip = endpoint.ip;
-            let probe = async move {
-                // The semaphore is never closed; without a permit, probe anyway.
-                let _permit = self.permits.acquire().await.ok();
-                probe::probe_one(endpoint, &self.plan.options, self.tls, self.deadline).await
-            };
+            let probe = self.pool.probe(endpoint);
             let reverse = self.reverse(ip);
             futures::pin_mut!(probe, reverse);
             // Reverse DNS only adds to a probe: once the probe is done, a slow or dead DNS

@@ -5,20 +5,19 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{
-    EhloJson, ErrorJson, FindingJson, LineJson, ReplyJson, SCHEMA_VERSION, StarttlsJson, Summary,
-    TimingsJson, TlsJson, Tool, ms,
-};
 use crate::dns::Query;
-use crate::model::{Observation, Unreachable, WrongMode};
-use crate::ports::{PortProbe, PortsReport};
+use crate::model::{Observation, Unreachable};
+use crate::report::schema::{
+    EhloJson, ErrorJson, FindingJson, LineJson, ReplyJson, SCHEMA_VERSION, StarttlsJson, Summary,
+    TimingsJson, TlsJson, Tool, ms, write_document, wrong_mode_name,
+};
+use crate::run::outcome::{PortProbe, PortsReport};
 use crate::verdict::network::{Conclusion, Evidence};
 
 /// Writes the report as one JSON document (pretty-printed, newline-terminated).
-pub(in crate::report) fn write(report: &PortsReport, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(report: &PortsReport, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document::new(report);
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
-    writeln!(out)
+    write_document(out, &doc)
 }
 
 #[derive(Serialize)]
@@ -112,10 +111,7 @@ impl<'a> Document<'a> {
     fn new(report: &'a PortsReport) -> Document<'a> {
         Document {
             schema_version: SCHEMA_VERSION,
-            tool: Tool {
-                name: "smtp-doctor",
-                version: env!("CARGO_PKG_VERSION"),
-            },
+            tool: Tool::current(),
             command: "ports",
             duration_ms: ms(report.duration),
             ports: &report.ports,
@@ -146,15 +142,9 @@ impl<'a> ProbeJson<'a> {
             ip: obs.map(|o| o.endpoint.ip.to_string()),
             security: obs.map(|o| o.endpoint.security.as_str()),
             state: obs.map(|o| o.state.as_str()),
-            error: obs.and_then(|o| o.error.as_ref()).map(|e| ErrorJson {
-                phase: e.phase.as_str(),
-                message: &e.message,
-            }),
+            error: obs.and_then(|o| o.error.as_ref()).map(ErrorJson::from),
             unreachable: obs.and_then(|o| o.unreachable).map(IcmpJson::from),
-            wrong_mode: obs.and_then(|o| o.wrong_mode).map(|m| match m {
-                WrongMode::ImplicitTlsOnStarttlsPort => "implicit_tls_on_starttls_port",
-                WrongMode::PlainOnTlsPort => "plain_on_tls_port",
-            }),
+            wrong_mode: obs.and_then(|o| o.wrong_mode).map(wrong_mode_name),
             not_smtp: obs.and_then(|o| o.not_smtp.as_deref()),
             banner: obs.and_then(|o| o.banner.as_ref()).map(ReplyJson::from),
             ehlo: obs.and_then(|o| o.ehlo.as_ref()).map(EhloJson::from),
@@ -165,17 +155,7 @@ impl<'a> ProbeJson<'a> {
             ehlo_tls: obs.and_then(|o| o.ehlo_tls.as_ref()).map(EhloJson::from),
             timings_ms: obs.map(|o| TimingsJson::from(&o.timings)),
             transcript: obs
-                .map(|o| {
-                    o.transcript
-                        .iter()
-                        .map(|l| LineJson {
-                            t_ms: ms(l.at),
-                            dir: l.dir.as_str(),
-                            tls: l.tls,
-                            line: &l.line,
-                        })
-                        .collect()
-                })
+                .map(|o| o.transcript.iter().map(LineJson::from).collect())
                 .unwrap_or_default(),
         }
     }

@@ -4,16 +4,16 @@
 
 use std::io::{self, Write};
 
-use super::Report;
-use super::table::{Tone, clean, field};
 use crate::model::{
     AuthAttempt, AuthOutcome, CredentialCheck, Endpoint, SendAttempt, SendCommand, SendOutcome,
 };
+use crate::report::text::{Tone, clean, field};
+use crate::run::outcome::CheckReport;
 use crate::smtp::Reply;
 
 /// The credential-check attempts made at `endpoint`, in order.
 pub(super) fn attempts_at<'a>(
-    report: &'a Report,
+    report: &'a CheckReport,
     endpoint: &'a Endpoint,
 ) -> impl Iterator<Item = &'a AuthAttempt> + 'a {
     report
@@ -25,7 +25,7 @@ pub(super) fn attempts_at<'a>(
 
 /// The `AUTH` and `test message` lines of an endpoint's details, if anything ran there.
 pub(super) fn write_fields(
-    report: &Report,
+    report: &CheckReport,
     endpoint: &Endpoint,
     out: &mut dyn Write,
     color: bool,

@@ -1,0 +1,137 @@
+//! What a command found: plain data, the only thing the renderers read. A check gives a
+//! [`CheckReport`], a `ports` run a [`PortsReport`].
+
+use std::time::Duration;
+
+use crate::dns::Query;
+use crate::model::{CredentialCheck, Discovery, Endpoint, Observation};
+use crate::providers::MatchReason;
+use crate::verdict::network::{Class, Conclusion};
+use crate::verdict::provider::Settings;
+use crate::verdict::{Finding, Severity};
+
+/// What the user asked to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetInfo {
+    /// The target as typed.
+    pub input: String,
+    /// `host`, `ip`, `domain` or `address`.
+    pub kind: &'static str,
+}
+
+/// The provider preset the run was judged against, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// Preset id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The provider's documentation.
+    pub docs: Option<String>,
+    /// Built in, or the file it came from.
+    pub origin: String,
+    /// Why this preset.
+    pub reason: MatchReason,
+    /// What to type into the client, and what this run saw of each documented port.
+    pub settings: Settings,
+}
+
+/// A whole run: the input, every observation in a stable order, and the findings.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    /// What was checked.
+    pub target: TargetInfo,
+    /// Wall-clock time of the run.
+    pub duration: Duration,
+    /// One per endpoint, sorted by port, then address.
+    pub observations: Vec<Observation>,
+    /// Findings, in the order the rules produced them.
+    pub findings: Vec<Finding>,
+    /// Where the endpoints came from (a domain's sections), reverse DNS, every DNS query.
+    pub discovery: Discovery,
+    /// The recognised provider, if any.
+    pub provider: Option<ProviderInfo>,
+    /// The credential check and test message (`--user`, `--send-to`), when asked for.
+    pub credentials: Option<CredentialCheck>,
+}
+
+impl CheckReport {
+    /// Number of findings of this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// Findings about one endpoint.
+    pub fn findings_for<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+    ) -> impl Iterator<Item = &'a Finding> + 'a {
+        let label = endpoint.label();
+        self.findings.iter().filter(move |f| {
+            f.endpoint.as_deref() == Some(label.as_str()) && f.ip == Some(endpoint.ip)
+        })
+    }
+
+    /// Findings about the run as a whole.
+    pub fn general_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.endpoint.is_none())
+    }
+}
+
+/// One probe of a control endpoint and its class.
+#[derive(Debug, Clone)]
+pub struct PortProbe {
+    /// The control host.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// Who runs the host.
+    pub operator: String,
+    /// Its preset.
+    pub preset: Option<String>,
+    /// Built in, or named with `--control`.
+    pub builtin: bool,
+    /// What the probe showed.
+    pub class: Class,
+    /// Why, in words.
+    pub reason: String,
+    /// The address looked up and its answers (empty for an address literal).
+    pub dns: Vec<Query>,
+    /// The probe itself; `None` when the name did not resolve.
+    pub observation: Option<Observation>,
+}
+
+/// A whole `ports` run.
+#[derive(Debug, Clone)]
+pub struct PortsReport {
+    /// The ports, in the order shown.
+    pub ports: Vec<u16>,
+    /// Wall-clock time of the run.
+    pub duration: Duration,
+    /// One per (control host, port), in control then port order.
+    pub probes: Vec<PortProbe>,
+    /// Run-wide conclusions first, then per port.
+    pub conclusions: Vec<Conclusion>,
+    /// The findings the conclusions raise.
+    pub findings: Vec<Finding>,
+}
+
+impl PortsReport {
+    /// Number of findings of this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// The probe of `host` on `port`, if there was one.
+    pub fn probe(&self, host: &str, port: u16) -> Option<&PortProbe> {
+        self.probes
+            .iter()
+            .find(|p| p.host == host && p.port == port)
+    }
+}
