@@ -261,7 +261,7 @@ impl From<&Timings> for TimingsJson {
 impl<'a> From<&'a Finding> for FindingJson<'a> {
     fn from(f: &'a Finding) -> Self {
         FindingJson {
-            id: f.id,
+            id: f.id.as_str(),
             severity: f.severity.as_str(),
             endpoint: f.endpoint.as_deref(),
             ip: f.ip.map(|ip| ip.to_string()),

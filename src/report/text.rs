@@ -25,8 +25,8 @@ const VALUE_COLUMN: usize = 2 + LABEL_WIDTH + 1;
 pub fn problems_found(findings: &[Finding]) -> String {
     let mut ids: Vec<&str> = Vec::new();
     for finding in findings.iter().filter(|f| f.severity == Severity::Error) {
-        if !ids.contains(&finding.id) {
-            ids.push(finding.id);
+        if !ids.contains(&finding.id.as_str()) {
+            ids.push(finding.id.as_str());
         }
     }
     format!("Problems found: {}.", ids.join(", "))

@@ -105,13 +105,6 @@ async fn check_credentials(
     check
 }
 
-/// Generic findings that a provider finding about the same endpoint explains better.
-const SUPERSEDED: [(&str, &str); 3] = [
-    ("provider.starttls_stripped", "starttls.missing"),
-    ("provider.tls_too_old", "tls.legacy_version"),
-    ("provider.mode_mismatch", "tls.wrong_mode"),
-];
-
 /// Recognises the provider (`--provider`, else the host name typed, else a fingerprint seen),
 /// adds its findings in place of the generic ones they explain better, and returns what the
 /// report says about it.
@@ -161,14 +154,7 @@ fn judge_provider(
     };
     let preset = matched.preset;
     let extra = verdict::provider::judge(observations, preset);
-    findings.retain(|generic| {
-        !extra.iter().any(|p| {
-            p.endpoint == generic.endpoint
-                && p.ip == generic.ip
-                && SUPERSEDED.contains(&(p.id, generic.id))
-        })
-    });
-    findings.extend(extra);
+    verdict::provider::add_explaining(findings, extra);
     Some(ProviderInfo {
         id: preset.id.clone(),
         name: preset.name.clone(),

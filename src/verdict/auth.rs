@@ -13,7 +13,7 @@ use crate::model::{
 use crate::smtp::Reply;
 use crate::smtp::sasl::CredentialKind;
 
-use super::{Finding, Severity};
+use super::{Finding, FindingId, Severity};
 
 /// Longest reply text quoted in a finding; servers may send kilobytes.
 const MAX_QUOTE: usize = 300;
@@ -739,7 +739,7 @@ fn attempt_finding(check: &CredentialCheck, attempt: &AuthAttempt) -> Finding {
                 )
             });
             (
-                "auth.ok",
+                FindingId::AuthOk,
                 Severity::Info,
                 format!("{user} logged in at {at} with {mechanism}: {reply}."),
                 format!(
@@ -748,43 +748,43 @@ fn attempt_finding(check: &CredentialCheck, attempt: &AuthAttempt) -> Finding {
             )
         }
         AuthOutcome::Rejected => (
-            "auth.failed",
+            FindingId::AuthFailed,
             Severity::Error,
             format!("{at} refused the login of {user} with {mechanism}: {reply}. {cause}"),
             advice,
         ),
         AuthOutcome::TemporaryFailure => (
-            "auth.temporary_failure",
+            FindingId::AuthTemporaryFailure,
             Severity::Error,
             format!("{at} could not check the login of {user} now ({mechanism}): {reply}. {cause}"),
             advice,
         ),
         AuthOutcome::MechanismUnsupported => (
-            "auth.mechanism_unsupported",
+            FindingId::AuthMechanismUnsupported,
             Severity::Error,
             format!("Nothing was sent to {at} for {user}: {cause}"),
             advice,
         ),
         AuthOutcome::PlaintextRefused => (
-            "auth.plaintext_refused",
+            FindingId::AuthPlaintextRefused,
             Severity::Error,
             format!("The secret of {user} was not sent to {at}: {cause}"),
             advice,
         ),
         AuthOutcome::UntrustedRefused => (
-            "auth.untrusted_refused",
+            FindingId::AuthUntrustedRefused,
             Severity::Error,
             format!("The secret of {user} was not sent to {at}: {cause}"),
             advice,
         ),
         AuthOutcome::Error => (
-            "auth.incomplete",
+            FindingId::AuthIncomplete,
             Severity::Error,
             format!("The credential check of {user} at {at} did not finish. {cause}"),
             advice,
         ),
         AuthOutcome::NotAttempted => (
-            "auth.not_attempted",
+            FindingId::AuthNotAttempted,
             Severity::Error,
             format!("The credentials of {user} were not checked: {cause}"),
             advice,
@@ -840,7 +840,7 @@ fn send_finding(send: &SendAttempt) -> Option<Finding> {
                 ids.join(" and ")
             };
             (
-                "send.ok",
+                FindingId::SendOk,
                 Severity::Info,
                 format!("{at} accepted the test message from {from} to {to}: {last}."),
                 format!(
@@ -849,7 +849,7 @@ fn send_finding(send: &SendAttempt) -> Option<Finding> {
             )
         }
         SendOutcome::Rejected => (
-            "send.rejected",
+            FindingId::SendRejected,
             Severity::Error,
             format!(
                 "{at} refused the test message from {from} to {to} at {step}: {reply}. {cause}"
@@ -857,7 +857,7 @@ fn send_finding(send: &SendAttempt) -> Option<Finding> {
             advice,
         ),
         SendOutcome::TemporaryFailure => (
-            "send.temporary_failure",
+            FindingId::SendTemporaryFailure,
             Severity::Error,
             format!(
                 "{at} deferred the test message from {from} to {to} at {step}: {reply}. {cause}"
@@ -870,7 +870,7 @@ fn send_finding(send: &SendAttempt) -> Option<Finding> {
                 .as_ref()
                 .map_or("the dialogue broke", |e| e.message.as_str());
             (
-                "send.incomplete",
+                FindingId::SendIncomplete,
                 Severity::Error,
                 format!("Sending the test message through {at} did not finish: {why}."),
                 "Retry; if it keeps failing, see the dialogue with --transcript. The message may or may not have been delivered.".to_string(),

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::{Finding, Severity};
+use super::{Finding, FindingId, Severity};
 use crate::dns::{ForwardCheck, LookupFailure, Mx, Query, ReverseDns, is_null_mx};
 use crate::model::{Endpoint, Observation, State};
 
@@ -19,13 +19,13 @@ pub fn no_address(name: &str, queries: &[Query]) -> Finding {
         .collect();
     let (id, message, advice) = if failures.contains(&&LookupFailure::NxDomain) {
         (
-            "dns.nxdomain",
+            FindingId::DnsNxdomain,
             format!("{name} does not exist in DNS (NXDOMAIN)."),
             "Check the spelling of the server name in the client's settings.",
         )
     } else if failures.contains(&&LookupFailure::Timeout) {
         (
-            "dns.timeout",
+            FindingId::DnsTimeout,
             format!("The DNS look-up of {name} timed out."),
             TIMEOUT_ADVICE,
         )
@@ -34,14 +34,14 @@ pub fn no_address(name: &str, queries: &[Query]) -> Finding {
         .any(|f| matches!(f, LookupFailure::ServFail(_)))
     {
         (
-            "dns.servfail",
+            FindingId::DnsServfail,
             format!("The DNS server failed to answer for {name} (SERVFAIL)."),
             SERVFAIL_ADVICE,
         )
     } else {
         let detail: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
         (
-            "dns.no_address",
+            FindingId::DnsNoAddress,
             format!(
                 "{name} has no address to connect to ({}).",
                 detail.join("; ")
@@ -62,13 +62,13 @@ pub fn lookup_failed(what: &str, failure: &LookupFailure, severity: Severity) ->
     match failure {
         LookupFailure::NxDomain | LookupFailure::NoData => None,
         LookupFailure::Timeout => Some(general(
-            "dns.timeout",
+            FindingId::DnsTimeout,
             severity,
             format!("{} timed out.", capitalised(what)),
             TIMEOUT_ADVICE,
         )),
         other => Some(general(
-            "dns.servfail",
+            FindingId::DnsServfail,
             severity,
             format!("{} failed: {other}.", capitalised(what)),
             SERVFAIL_ADVICE,
@@ -89,7 +89,7 @@ pub fn mx_set(
         Ok(records) => records,
         Err(LookupFailure::NxDomain) => {
             return vec![general(
-                "dns.nxdomain",
+                FindingId::DnsNxdomain,
                 Severity::Error,
                 format!(
                     "The domain {domain} does not exist in DNS (NXDOMAIN): mail to it cannot be delivered."
@@ -99,7 +99,7 @@ pub fn mx_set(
         }
         Err(LookupFailure::NoData) if fallback.is_empty() => {
             return vec![general(
-                "dns.no_mx",
+                FindingId::DnsNoMx,
                 Severity::Error,
                 format!(
                     "{domain} has no MX records and no address records: mail to it cannot be delivered."
@@ -109,7 +109,7 @@ pub fn mx_set(
         }
         Err(LookupFailure::NoData) => {
             return vec![general(
-                "dns.no_mx",
+                FindingId::DnsNoMx,
                 Severity::Warning,
                 format!(
                     "{domain} has no MX records; senders fall back to its address records ({}) as RFC 5321 section 5.1 says, so mail goes to {domain} itself.",
@@ -127,7 +127,7 @@ pub fn mx_set(
     };
     if is_null_mx(records) {
         return vec![general(
-            "dns.null_mx",
+            FindingId::DnsNullMx,
             Severity::Warning,
             format!(
                 "{domain} publishes a null MX (RFC 7505): it accepts no mail, and mail to its addresses bounces at once."
@@ -137,7 +137,7 @@ pub fn mx_set(
     }
     if records.iter().any(Mx::is_root) {
         return vec![general(
-            "dns.null_mx",
+            FindingId::DnsNullMx,
             Severity::Error,
             format!(
                 "{domain} mixes a null MX (`.`) with other MX records, which RFC 7505 section 3 forbids; senders may treat the domain as accepting no mail."
@@ -162,7 +162,7 @@ pub fn mx_host(
     let host = &mx.exchange;
     if let Some(ip) = mx.ip_literal() {
         return vec![general(
-            "dns.mx_is_ip",
+            FindingId::DnsMxIsIp,
             Severity::Error,
             format!(
                 "The MX record of {domain} names {ip}, an IP address, where RFC 5321 section 5.1 requires a host name: senders look it up as a name and fail."
@@ -173,7 +173,7 @@ pub fn mx_host(
     let mut findings = Vec::new();
     if let Some(target) = alias {
         findings.push(general(
-            "dns.mx_is_cname",
+            FindingId::DnsMxIsCname,
             Severity::Warning,
             format!("The MX host {host} of {domain} is an alias (CNAME to {target}); RFC 2181 section 10.3 says an MX must name the canonical host."),
             "Point the MX record at the canonical name directly; most senders follow the alias, but some refuse or delay such mail.",
@@ -207,7 +207,7 @@ pub fn mx_host(
             )
         };
         findings.push(general(
-            "dns.mx_unresolvable",
+            FindingId::DnsMxUnresolvable,
             severity,
             format!(
                 "The MX host {host} of {domain} has no address ({}): {consequence}.",
@@ -237,13 +237,13 @@ pub fn reverse(endpoint: &Endpoint, reverse: &ReverseDns) -> Option<Finding> {
                 other => format!("has no reverse DNS name that could be read ({other})"),
             };
             (
-                "dns.ptr_missing",
+                FindingId::DnsPtrMissing,
                 format!("{ip} ({}) {why}.", endpoint.label()),
                 "Ask whoever runs the address (the hosting provider or ISP) for a PTR record naming the server (its MX or greeting name), with that name's A/AAAA record pointing back; many receivers refuse mail from addresses without one.",
             )
         }
         ReverseDns::Mismatch(checks) => (
-            "dns.ptr_mismatch",
+            FindingId::DnsPtrMismatch,
             format!(
                 "The reverse DNS of {ip} ({}) does not resolve back to it (forward-confirmed reverse DNS fails): {}.",
                 endpoint.label(),
@@ -318,7 +318,7 @@ pub fn server_names(
         format!("its PTR name is {}", ptr.join(", "))
     };
     Some(Finding {
-        id: "smtp.name_mismatch",
+        id: FindingId::SmtpNameMismatch,
         severity: Severity::Warning,
         endpoint: Some(obs.endpoint.label()),
         ip: Some(obs.endpoint.ip),
@@ -372,7 +372,7 @@ pub fn ipv6_broken<'a>(observations: impl IntoIterator<Item = &'a Observation>) 
             let (v4_works, v6_probed, v6_works, states) = hosts.get(host)?;
             (*v4_works && *v6_probed > 0 && !*v6_works).then(|| {
                 general(
-                    "dns.ipv6_only_broken",
+                    FindingId::DnsIpv6OnlyBroken,
                     Severity::Warning,
                     format!(
                         "{host} has IPv6 addresses (AAAA) that all fail ({}) while IPv4 works: clients and servers that prefer IPv6 meet errors or delays.",
@@ -397,7 +397,7 @@ fn is_v6(ip: IpAddr) -> bool {
 /// the usual guesses (`tried`) resolves.
 pub fn no_submission(domain: &str, tried: &[String]) -> Finding {
     general(
-        "dns.no_submission",
+        FindingId::DnsNoSubmission,
         Severity::Warning,
         format!(
             "No submission server found for {domain}: no provider preset matches, no SRV records (RFC 6186), and {} {}.",
@@ -416,7 +416,7 @@ pub fn no_submission(domain: &str, tried: &[String]) -> Finding {
     )
 }
 
-fn general(id: &'static str, severity: Severity, message: String, advice: &str) -> Finding {
+fn general(id: FindingId, severity: Severity, message: String, advice: &str) -> Finding {
     Finding {
         id,
         severity,
@@ -474,7 +474,10 @@ mod tests {
     }
 
     fn ids(findings: &[Finding]) -> Vec<(&'static str, Severity)> {
-        findings.iter().map(|f| (f.id, f.severity)).collect()
+        findings
+            .iter()
+            .map(|f| (f.id.as_str(), f.severity))
+            .collect()
     }
 
     fn endpoint(host: &str, address: &str, port: u16) -> Endpoint {
@@ -514,7 +517,10 @@ mod tests {
                 .map(|f| query("A", Err(f.clone())))
                 .collect();
             let finding = no_address("mail.example.test", &queries);
-            assert_eq!((finding.id, finding.severity), (id, Severity::Error));
+            assert_eq!(
+                (finding.id.as_str(), finding.severity),
+                (id, Severity::Error)
+            );
             assert!(finding.message.contains("mail.example.test"));
         }
     }
@@ -659,7 +665,11 @@ mod tests {
         for (port, rdns, expected) in cases {
             let e = endpoint("mx.example.test", "192.0.2.10", port);
             let finding = reverse(&e, &rdns);
-            assert_eq!(finding.as_ref().map(|f| f.id), expected, "{port} {rdns:?}");
+            assert_eq!(
+                finding.as_ref().map(|f| f.id.as_str()),
+                expected,
+                "{port} {rdns:?}"
+            );
             if let Some(f) = finding {
                 assert_eq!(f.severity, Severity::Warning);
                 assert_eq!(f.endpoint.as_deref(), Some("mx.example.test:25"));
@@ -732,7 +742,7 @@ mod tests {
             );
             if let Some(f) = finding {
                 assert_eq!(
-                    (f.id, f.severity),
+                    (f.id.as_str(), f.severity),
                     ("smtp.name_mismatch", Severity::Warning)
                 );
             }
@@ -819,12 +829,18 @@ mod tests {
             Severity::Warning,
         )
         .unwrap();
-        assert_eq!((t.id, t.severity), ("dns.timeout", Severity::Warning));
+        assert_eq!(
+            (t.id.as_str(), t.severity),
+            ("dns.timeout", Severity::Warning)
+        );
         assert!(t.message.starts_with("The MX look-up of example.test"));
         let s = lookup_failed("x", &ServFail("SERVFAIL".into()), Severity::Error).unwrap();
-        assert_eq!(s.id, "dns.servfail");
+        assert_eq!(s.id.as_str(), "dns.servfail");
         let n = no_submission("example.test", &["smtp.example.test".into()]);
-        assert_eq!((n.id, n.severity), ("dns.no_submission", Severity::Warning));
+        assert_eq!(
+            (n.id.as_str(), n.severity),
+            ("dns.no_submission", Severity::Warning)
+        );
         assert!(n.message.contains("smtp.example.test does not resolve"));
     }
 }

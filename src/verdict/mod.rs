@@ -2,8 +2,11 @@
 
 pub mod auth;
 pub mod dns;
+mod id;
 pub mod network;
 pub mod provider;
+
+pub use id::FindingId;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -41,8 +44,8 @@ impl fmt::Display for Severity {
 /// One judgement: what was seen, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// Stable dotted id, e.g. `cert.expired`.
-    pub id: &'static str,
+    /// What it is about; its dotted id (`cert.expired`) is stable.
+    pub id: FindingId,
     /// How bad.
     pub severity: Severity,
     /// `host:port` the finding is about, `None` for the whole run.
@@ -77,7 +80,7 @@ pub fn judge(observations: &[Observation]) -> Vec<Finding> {
     // checked nothing, and must not pass as healthy.
     if !observations.is_empty() && observations.iter().all(|o| o.state == State::Skipped) {
         findings.push(Finding {
-            id: "network.no_route",
+            id: FindingId::NetworkNoRoute,
             severity: Severity::Error,
             endpoint: None,
             ip: None,
@@ -110,7 +113,7 @@ struct Findings<'a> {
 }
 
 impl Findings<'_> {
-    fn add(&mut self, id: &'static str, severity: Severity, message: String, advice: &str) {
+    fn add(&mut self, id: FindingId, severity: Severity, message: String, advice: &str) {
         self.list.push(Finding {
             id,
             severity,
@@ -146,12 +149,12 @@ fn connection(out: &mut Findings<'_>) {
                 "Set the client's security to STARTTLS for this port, or use the provider's implicit-TLS port (usually 465).",
             ),
         };
-        out.add("tls.wrong_mode", Severity::Error, message, advice);
+        out.add(FindingId::TlsWrongMode, Severity::Error, message, advice);
         return;
     }
     if let Some(what) = &obs.not_smtp {
         out.add(
-            "smtp.not_smtp",
+            FindingId::SmtpNotSmtp,
             Severity::Error,
             format!("Port {port} at {addr} is answered by {what}, not by a mail server."),
             "Check the host name and port in the client's settings; the usual SMTP ports are 587 (STARTTLS), 465 (implicit TLS) and 25 (server to server).",
@@ -160,67 +163,67 @@ fn connection(out: &mut Findings<'_>) {
     }
     match (obs.state, phase) {
         (State::Skipped, _) => out.add(
-            "port.skipped",
+            FindingId::PortSkipped,
             Severity::Info,
             format!("{addr} was not probed: {detail}."),
             "Nothing to fix on the server; probe from a network with this address family, or use -4 / -6 to leave it out.",
         ),
         (State::Refused, _) => out.add(
-            "port.refused",
+            FindingId::PortRefused,
             Severity::Error,
             format!("The connection to {addr} was refused: nothing listens on port {port}, or a firewall rejects it."),
             "Check that the server offers this port; if it should, check the server's service and firewall. Otherwise use a port the provider documents.",
         ),
         (State::Timeout, Some(Phase::Connect)) => out.add(
-            "port.timeout",
+            FindingId::PortTimeout,
             Severity::Error,
             format!("No answer from {addr}: {detail}."),
             "A firewall drops the packets on the way (often an ISP or network blocking outbound port 25), or the host is down; try port 587 or 465, or another network.",
         ),
         (State::Unreachable, _) => out.add(
-            "port.unreachable",
+            FindingId::PortUnreachable,
             Severity::Error,
             format!("{addr} cannot be reached: {detail}."),
             "A router or firewall refuses the path to this host and port; check the network's firewall rules or try another network.",
         ),
         (State::Timeout, Some(Phase::Banner)) => out.add(
-            "smtp.no_banner",
+            FindingId::SmtpNoBanner,
             Severity::Error,
             format!("{addr} accepted the connection but sent no greeting: {detail}."),
             "The server may be overloaded, or something in the path holds the connection (a proxy or firewall); if it is yours, check the mail server's logs and its DNS (slow reverse look-ups delay greetings).",
         ),
         (State::Timeout, Some(p)) => out.add(
-            "smtp.timeout",
+            FindingId::SmtpTimeout,
             Severity::Error,
             format!("{addr} stopped answering during {p}: {detail}."),
             "Retry later; if it persists, the server or something in the path (a proxy, an antivirus) stalls the dialogue.",
         ),
         (State::Closed, Some(p)) => out.add(
-            "smtp.closed",
+            FindingId::SmtpClosed,
             Severity::Error,
             format!("{addr} closed the connection during {p}: {detail}."),
             "The server may limit connections or dislike this client's address; check its logs, or whether the address is on a block list.",
         ),
         (State::ProtocolError, Some(p)) => out.add(
-            "smtp.protocol_error",
+            FindingId::SmtpProtocolError,
             Severity::Error,
             format!("{addr} broke the SMTP protocol during {p}: {detail}."),
             "This is not a working SMTP server, or something in the path rewrites the traffic; check the host and port.",
         ),
         (State::Rejected, Some(Phase::Banner)) => out.add(
-            "smtp.greeting_refused",
+            FindingId::SmtpGreetingRefused,
             Severity::Error,
             format!("{addr} refused the session: {detail}."),
             "Read the server's reason: it often names a block list, a rate limit or an access rule; from another address or later it may work.",
         ),
         (State::Rejected, _) => out.add(
-            "smtp.ehlo_refused",
+            FindingId::SmtpEhloRefused,
             Severity::Error,
             format!("{addr} refused the client's greeting: {detail}."),
             "Set a fully qualified host name for the client (--ehlo NAME); some servers refuse address literals or unknown names.",
         ),
         (State::TlsError, _) => out.add(
-            "tls.handshake_failed",
+            FindingId::TlsHandshakeFailed,
             Severity::Error,
             format!("The TLS handshake with {addr} failed: {detail}."),
             "The server and this client share no protocol version or cipher, or the server's TLS setup is broken; check its certificate and key and the TLS versions it allows.",
@@ -240,7 +243,7 @@ fn dialogue(out: &mut Findings<'_>) {
     if let Some(ehlo) = &obs.ehlo {
         if ehlo.helo {
             out.add(
-                "smtp.helo_only",
+                FindingId::SmtpHeloOnly,
                 Severity::Warning,
                 format!("{addr} refused EHLO and accepted only HELO: it offers no SMTP extensions (no STARTTLS, no AUTH, no SIZE)."),
                 "Use a server that supports ESMTP; without EHLO there is no encryption and no authentication.",
@@ -252,7 +255,7 @@ fn dialogue(out: &mut Findings<'_>) {
             && obs.endpoint.security != Security::ImplicitTls
         {
             out.add(
-                "auth.before_tls",
+                FindingId::AuthBeforeTls,
                 Severity::Warning,
                 format!("{addr} offers AUTH ({}) before TLS: a client could send its password in clear text.", ehlo.auth_mechanisms().join(" ")),
                 "Server side: offer AUTH only after STARTTLS (Postfix: smtpd_tls_auth_only = yes). Client side: always enable STARTTLS.",
@@ -270,7 +273,7 @@ fn dialogue(out: &mut Findings<'_>) {
             Severity::Warning
         };
         out.add(
-            "starttls.missing",
+            FindingId::StarttlsMissing,
             severity,
             format!("{addr} does not offer STARTTLS: mail and passwords on this port would travel unencrypted."),
             if is_submission_port(port) {
@@ -284,7 +287,7 @@ fn dialogue(out: &mut Findings<'_>) {
         && reply.code != 220
     {
         out.add(
-            "starttls.refused",
+            FindingId::StarttlsRefused,
             Severity::Error,
             format!("{addr} answered STARTTLS with {reply}."),
             "The server's TLS is broken or temporarily unavailable (often a missing or unreadable certificate or key); check its TLS configuration and logs.",
@@ -292,7 +295,7 @@ fn dialogue(out: &mut Findings<'_>) {
     }
     if !starttls.injected.is_empty() {
         out.add(
-            "starttls.injection",
+            FindingId::StarttlsInjection,
             Severity::Error,
             format!("{addr} sent {} bytes after its STARTTLS reply and before TLS started; they were discarded.", starttls.injected.len()),
             "Something injects plain-text data before the encryption starts (a broken server or a machine in the middle); do not trust this path until it is fixed.",
@@ -307,7 +310,7 @@ fn tls_version(out: &mut Findings<'_>, tls: &TlsFacts) {
     ) {
         let addr = out.obs.endpoint.describe();
         out.add(
-            "tls.legacy_version",
+            FindingId::TlsLegacyVersion,
             Severity::Error,
             format!("{addr} negotiated {}, an outdated protocol (RFC 8996 deprecates TLS 1.0 and 1.1).", tls.version),
             "Enable TLS 1.2 or 1.3 on the server; current clients and providers refuse older versions.",
@@ -320,7 +323,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
     let v = &tls.verification;
     let Some(leaf) = tls.chain.first() else {
         out.add(
-            "cert.untrusted",
+            FindingId::CertUntrusted,
             Severity::Error,
             format!("{addr} presented no certificate."),
             "Configure a certificate for the server's host name (for example from Let's Encrypt).",
@@ -330,7 +333,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
     let self_signed = v.errors.iter().any(|e| e.code == DEPTH_ZERO_SELF_SIGNED);
     if self_signed {
         out.add(
-            "cert.self_signed",
+            FindingId::CertSelfSigned,
             Severity::Error,
             format!("{addr} presented a self-signed certificate ({}).", leaf.subject),
             "Install a certificate from a public CA (for example Let's Encrypt); clients that verify will refuse this one.",
@@ -343,7 +346,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
             .map(|e| e.message.as_str())
             .unwrap_or("it does not chain to a trusted root");
         out.add(
-            "cert.untrusted",
+            FindingId::CertUntrusted,
             Severity::Error,
             format!("The certificate of {addr} is not trusted: {reason} (issuer {}).", leaf.issuer),
             "Send the full chain (leaf plus intermediates) from a public CA; if a private CA is intended, pass it with --ca-file. An unexpected issuer can mean something intercepts the connection.",
@@ -352,7 +355,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
     for error in v.errors.iter().filter(|e| e.code == EXPIRED) {
         let cert = tls.chain.get(error.depth as usize).unwrap_or(leaf);
         out.add(
-            "cert.expired",
+            FindingId::CertExpired,
             Severity::Error,
             format!("The certificate of {addr} (depth {}, {}) expired on {}.", error.depth, cert.subject, cert.not_after),
             "Renew the certificate and reload the mail server; check that automatic renewal also reloads it.",
@@ -361,7 +364,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
     for error in v.errors.iter().filter(|e| e.code == NOT_YET_VALID) {
         let cert = tls.chain.get(error.depth as usize).unwrap_or(leaf);
         out.add(
-            "cert.not_yet_valid",
+            FindingId::CertNotYetValid,
             Severity::Error,
             format!("The certificate of {addr} (depth {}, {}) is not valid before {}.", error.depth, cert.subject, cert.not_before),
             "Check the clocks of the server and of this machine; if both are right, the certificate was issued with a future start date.",
@@ -369,7 +372,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
     }
     if (0..EXPIRY_WARNING_DAYS).contains(&leaf.days_left) {
         out.add(
-            "cert.expiring_soon",
+            FindingId::CertExpiringSoon,
             Severity::Warning,
             format!(
                 "The certificate of {addr} expires in {} days ({}).",
@@ -380,7 +383,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
     }
     match (v.hostname_match, &v.checked_name) {
         (Some(false), Some(name)) => out.add(
-            "cert.name_mismatch",
+            FindingId::CertNameMismatch,
             Severity::Error,
             format!(
                 "The certificate of {addr} does not name {name}; it names {}.",
@@ -389,7 +392,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
             "Use a host name the certificate names in the client's settings, or install a certificate that covers this name.",
         ),
         (None, _) => out.add(
-            "cert.name_not_checked",
+            FindingId::CertNameNotChecked,
             Severity::Info,
             format!("The certificate of {addr} was not checked against a host name, because the target is an address."),
             "Give the name clients use with --servername NAME to check it.",
@@ -513,7 +516,7 @@ mod tests {
     fn ids(o: &Observation) -> Vec<(&'static str, Severity)> {
         judge_endpoint(o)
             .into_iter()
-            .map(|f| (f.id, f.severity))
+            .map(|f| (f.id.as_str(), f.severity))
             .collect()
     }
 
@@ -741,7 +744,7 @@ mod tests {
         let skipped = failed(State::Skipped, Phase::Connect);
         let ids: Vec<_> = judge(&[skipped.clone(), skipped.clone()])
             .into_iter()
-            .map(|f| (f.id, f.severity))
+            .map(|f| (f.id.as_str(), f.severity))
             .collect();
         assert_eq!(
             ids,
@@ -754,7 +757,7 @@ mod tests {
         // One endpoint probed: the skipped one stays information.
         let ids: Vec<_> = judge(&[skipped, healthy(587)])
             .into_iter()
-            .map(|f| f.id)
+            .map(|f| f.id.as_str())
             .collect();
         assert_eq!(ids, vec!["port.skipped"]);
     }

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::{Finding, Severity};
+use super::{Finding, FindingId, Severity};
 use crate::model::{IcmpKind, Observation, Phase, Security, State, Unreachable, WrongMode};
 use crate::providers::Preset;
 
@@ -225,9 +225,12 @@ fn impostor(obs: &Observation, expect: &Expectation<'_>) -> Option<String> {
         && preset.matches_host(&obs.endpoint.host)
     {
         let judged = super::provider::judge_endpoint(obs, preset);
-        let mismatch = judged
-            .iter()
-            .find(|f| matches!(f.id, "provider.intercepted" | "provider.tls_too_old"));
+        let mismatch = judged.iter().find(|f| {
+            matches!(
+                f.id,
+                FindingId::ProviderIntercepted | FindingId::ProviderTlsTooOld
+            )
+        });
         if let Some(finding) = mismatch {
             return Some(finding.message.clone());
         }
@@ -387,15 +390,15 @@ impl Kind {
     }
 
     /// The finding this conclusion raises, if any.
-    pub fn finding_id(self) -> Option<&'static str> {
+    pub fn finding_id(self) -> Option<FindingId> {
         match self {
-            Kind::Blocked => Some("network.port_blocked"),
-            Kind::Intercepted => Some("network.port_intercepted"),
-            Kind::Stripped => Some("network.starttls_stripped"),
-            Kind::Throttled => Some("network.throttled"),
-            Kind::HostDown => Some("network.host_down"),
-            Kind::Offline => Some("network.offline"),
-            Kind::DnsFailed => Some("network.dns_failed"),
+            Kind::Blocked => Some(FindingId::NetworkPortBlocked),
+            Kind::Intercepted => Some(FindingId::NetworkPortIntercepted),
+            Kind::Stripped => Some(FindingId::NetworkStarttlsStripped),
+            Kind::Throttled => Some(FindingId::NetworkThrottled),
+            Kind::HostDown => Some(FindingId::NetworkHostDown),
+            Kind::Offline => Some(FindingId::NetworkOffline),
+            Kind::DnsFailed => Some(FindingId::NetworkDnsFailed),
             Kind::Open | Kind::NoControls => None,
         }
     }
@@ -474,19 +477,22 @@ pub fn conclude(ports: &[u16], facts: &[Fact]) -> Vec<Conclusion> {
 
 /// The findings the conclusions raise, in the same order.
 pub fn findings(conclusions: &[Conclusion]) -> Vec<Finding> {
-    conclusions
-        .iter()
-        .filter_map(|c| {
-            c.kind.finding_id().map(|id| Finding {
-                id,
-                severity: c.severity,
-                endpoint: None,
-                ip: None,
-                message: c.message.clone(),
-                advice: c.advice.clone(),
-            })
+    conclusions.iter().filter_map(Conclusion::finding).collect()
+}
+
+impl Conclusion {
+    /// The finding this conclusion raises: a port blocked, intercepted, stripped, ...; `None`
+    /// for a port that works or has no control hosts.
+    pub fn finding(&self) -> Option<Finding> {
+        self.kind.finding_id().map(|id| Finding {
+            id,
+            severity: self.severity,
+            endpoint: None,
+            ip: None,
+            message: self.message.clone(),
+            advice: self.advice.clone(),
         })
-        .collect()
+    }
 }
 
 fn conclude_port(port: u16, ports: &[u16], on: &[&Fact], all: &[&Fact], out: &mut Vec<Conclusion>) {

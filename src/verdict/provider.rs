@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Finding, Severity};
+use super::{Finding, FindingId, Severity};
 use crate::model::{Observation, Phase, Security, State, WrongMode};
 use crate::providers::{PortSpec, Preset, SecurityMode, TlsVersion};
 
@@ -67,7 +67,7 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
-    fn add(&mut self, id: &'static str, severity: Severity, message: String, advice: String) {
+    fn add(&mut self, id: FindingId, severity: Severity, message: String, advice: String) {
         self.list.push(Finding {
             id,
             severity,
@@ -109,7 +109,7 @@ fn port_unsupported(out: &mut Out<'_>) {
     let port = out.obs.endpoint.port;
     let offered: Vec<String> = preset.ports.iter().map(|p| p.port.to_string()).collect();
     out.add(
-        "provider.port_unsupported",
+        FindingId::ProviderPortUnsupported,
         Severity::Warning,
         format!(
             "{} does not document port {port} for sending (it documents {}).",
@@ -146,7 +146,7 @@ fn mode_mismatch(out: &mut Out<'_>, spec: &PortSpec) {
             _ => "plain text (STARTTLS or no encryption)",
         };
         out.add(
-            "provider.mode_mismatch",
+            FindingId::ProviderModeMismatch,
             Severity::Error,
             format!(
                 "Port {port} answers with {spoken}, but {name} documents {} there.",
@@ -162,7 +162,7 @@ fn mode_mismatch(out: &mut Out<'_>, spec: &PortSpec) {
     let probed = obs.endpoint.security;
     if !documented.allows(probed) {
         out.add(
-            "provider.mode_mismatch",
+            FindingId::ProviderModeMismatch,
             Severity::Error,
             format!(
                 "Port {port} was tried with {}, but {name} documents {} there.",
@@ -208,7 +208,7 @@ fn starttls_stripped(out: &mut Out<'_>, spec: &PortSpec) {
         );
     }
     out.add(
-        "provider.starttls_stripped",
+        FindingId::ProviderStarttlsStripped,
         Severity::Error,
         format!(
             "{name} offers STARTTLS on port {}, but the EHLO reply seen here does not: something in the path removes it (an antivirus, a firewall with SMTP inspection, or an ISP proxy).",
@@ -242,7 +242,7 @@ fn auth_mechanisms(out: &mut Out<'_>) {
         format!("AUTH {}", offered.join(" "))
     };
     out.add(
-        "provider.auth_mechanisms",
+        FindingId::ProviderAuthMechanisms,
         Severity::Warning,
         format!(
             "After TLS the server offers {seen}; {name} normally offers {} as well.",
@@ -298,7 +298,7 @@ fn intercepted(out: &mut Out<'_>) {
     }
     let name = &preset.name;
     out.add(
-        "provider.intercepted",
+        FindingId::ProviderIntercepted,
         Severity::Error,
         format!(
             "{} is {name}'s host name, but what answers does not look like {name}: {}.",
@@ -321,7 +321,7 @@ fn tls_too_old(out: &mut Out<'_>) {
     }
     let name = &out.preset.name;
     out.add(
-        "provider.tls_too_old",
+        FindingId::ProviderTlsTooOld,
         Severity::Error,
         format!(
             "The connection negotiated {seen}, but {name} requires {min} or newer, so {name}'s servers would not agree to it."
@@ -444,6 +444,19 @@ fn seen(observations: &[Observation], preset: &Preset, port: u16) -> Seen {
     } else {
         Seen::Failing
     }
+}
+
+/// Adds the provider's findings to the generic ones, dropping each generic finding that a
+/// provider finding about the same endpoint explains better ([`FindingId::supersedes`]).
+pub fn add_explaining(findings: &mut Vec<Finding>, provider: Vec<Finding>) {
+    findings.retain(|generic| {
+        !provider.iter().any(|p| {
+            p.endpoint == generic.endpoint
+                && p.ip == generic.ip
+                && p.id.supersedes() == Some(generic.id)
+        })
+    });
+    findings.extend(provider);
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 
 use comfy_table::{Attribute, Cell, CellAlignment, Color as CellColor, Table};
 
-use crate::model::{Observation, State, TlsFacts};
+use crate::model::{Observation, State};
 use crate::report::text::{
     Tone, clean, format_ms, host_is_address, mode_name, paint, plural, plural_i64, problems_found,
     table_style,
 };
 use crate::run::outcome::CheckReport;
-use crate::verdict::Severity;
+use crate::verdict::{FindingId, Severity};
 
 /// The overview: one row per endpoint of `observations`.
 pub(super) fn summary_table(
@@ -79,10 +79,9 @@ fn summary_row(report: &CheckReport, observation: &Observation) -> Vec<Cell> {
     ]
 }
 
-/// The certificate in a few words, and how to colour them (`None`: no colour).
-///
-/// The findings of the endpoint decide when there are any about the certificate; without them
-/// (verdicts not run) the facts do.
+/// The certificate in a few words, and how to colour them (`None`: no colour): the short
+/// labels of the endpoint's certificate findings, coloured by the worst of them; "trusted" when
+/// there are none.
 pub(super) fn certificate_verdict(
     report: &CheckReport,
     observation: &Observation,
@@ -90,67 +89,30 @@ pub(super) fn certificate_verdict(
     let Some(tls) = &observation.tls else {
         return ("-".to_owned(), None);
     };
-    let leaf = tls.chain.first();
     let mut labels = Vec::new();
     let mut worst: Option<Severity> = None;
     for finding in report.findings_for(&observation.endpoint) {
-        let label = match finding.id {
-            "cert.expired" => "expired".to_owned(),
-            "cert.not_yet_valid" => "not yet valid".to_owned(),
-            "cert.self_signed" => "self-signed".to_owned(),
-            "cert.untrusted" => "untrusted".to_owned(),
-            "cert.name_mismatch" => "name mismatch".to_owned(),
-            "cert.expiring_soon" => match leaf {
-                Some(cert) => format!("expires in {}", plural_i64(cert.days_left, "day", "days")),
-                None => "expiring soon".to_owned(),
-            },
-            _ => continue,
+        let Some(label) = finding.id.short_label() else {
+            continue;
+        };
+        let label = match (finding.id, tls.chain.first()) {
+            (FindingId::CertExpiringSoon, Some(leaf)) => {
+                format!("expires in {}", plural_i64(leaf.days_left, "day", "days"))
+            }
+            _ => label.to_owned(),
         };
         if !labels.contains(&label) {
             labels.push(label);
         }
         worst = Some(worst.map_or(finding.severity, |w| w.min(finding.severity)));
     }
-    if labels.is_empty() {
-        labels = labels_from_facts(tls);
-        if !labels.is_empty() {
-            worst = Some(Severity::Error);
-        }
-    }
-    if labels.is_empty() {
-        return ("trusted".to_owned(), Some(Tone::Green));
-    }
     let tone = match worst {
+        None => return ("trusted".to_owned(), Some(Tone::Green)),
         Some(Severity::Error) => Tone::Red,
         Some(Severity::Warning) => Tone::Yellow,
-        _ => Tone::Green,
+        Some(Severity::Info) => Tone::Green,
     };
     (labels.join(", "), Some(tone))
-}
-
-/// Certificate problems read from the TLS facts alone.
-fn labels_from_facts(tls: &TlsFacts) -> Vec<String> {
-    let Some(leaf) = tls.chain.first() else {
-        return vec!["none".to_owned()];
-    };
-    let mut labels = Vec::new();
-    if leaf.days_left < 0 {
-        labels.push("expired".to_owned());
-    }
-    if leaf.not_yet_valid_secs > 0 {
-        labels.push("not yet valid".to_owned());
-    }
-    if !tls.verification.trusted {
-        if leaf.self_issued {
-            labels.push("self-signed".to_owned());
-        } else if labels.is_empty() {
-            labels.push("untrusted".to_owned());
-        }
-    }
-    if tls.verification.hostname_match == Some(false) {
-        labels.push("name mismatch".to_owned());
-    }
-    labels
 }
 
 /// The closing line: counts and a plain verdict.

@@ -425,7 +425,7 @@ pub(super) mod tests {
     use crate::model::{Endpoint, Phase, PhaseError, Verification, VerifyError};
     use crate::report::text::{WIDTH, wrap};
     use crate::run::outcome::TargetInfo;
-    use crate::verdict::{Finding, Severity};
+    use crate::verdict::{Finding, FindingId, Severity};
 
     pub(crate) fn ip(last: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
@@ -516,7 +516,7 @@ pub(super) mod tests {
         advice: &str,
     ) -> Finding {
         Finding {
-            id,
+            id: FindingId::parse(id).expect("a known finding id"),
             severity,
             endpoint: endpoint.map(Endpoint::label),
             ip: endpoint.map(|e| e.ip),
@@ -582,7 +582,7 @@ pub(super) mod tests {
                 Some(&good.endpoint),
                 "Renew the certificate.",
             ),
-            finding("dns.note", Severity::Info, None, "Nothing to do."),
+            finding("dns.no_submission", Severity::Info, None, "Nothing to do."),
         ];
         CheckReport {
             target: TargetInfo {
@@ -680,7 +680,9 @@ pub(super) mod tests {
             "{text}"
         );
         assert!(text.contains("  ! cert.expiring_soon: cert.expiring_soon was seen.\n"));
-        assert!(text.contains("General\n  i dns.note: dns.note was seen.\n    → Nothing to do.\n"));
+        assert!(text.contains(
+            "General\n  i dns.no_submission: dns.no_submission was seen.\n    → Nothing to do.\n"
+        ));
     }
 
     #[test]
@@ -741,7 +743,7 @@ pub(super) mod tests {
     fn lines_fit_in_100_columns() {
         let mut report = sample_report();
         report.findings.push(Finding {
-            id: "cert.untrusted",
+            id: FindingId::CertUntrusted,
             severity: Severity::Error,
             endpoint: Some(report.observations[1].endpoint.label()),
             ip: Some(ip(1)),
@@ -754,7 +756,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn certificate_verdict_from_facts_and_findings() {
+    fn certificate_cell_reads_the_findings() {
         let mut o = good_starttls();
         let mut report = CheckReport {
             target: TargetInfo {
@@ -780,11 +782,15 @@ pub(super) mod tests {
             message: "self-signed certificate".to_owned(),
         });
         o.tls = Some(facts);
+        // The facts alone make no label: the cell reads the verdicts' findings.
+        assert_eq!(certificate_verdict(&report, &o).0, "trusted");
+        report.findings = crate::verdict::judge_endpoint(&o);
         assert_eq!(
             certificate_verdict(&report, &o),
             ("self-signed, name mismatch".to_owned(), Some(Tone::Red))
         );
 
+        report.findings.clear();
         report.findings.push(finding(
             "cert.expired",
             Severity::Error,

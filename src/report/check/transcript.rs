@@ -150,7 +150,7 @@ mod tests {
                 Some(&good.endpoint),
                 "Enable STARTTLS.",
             ),
-            finding("run.note", Severity::Info, None, "Nothing to do."),
+            finding("dns.no_submission", Severity::Info, None, "Nothing to do."),
         ];
         CheckReport {
             target: TargetInfo {
@@ -212,7 +212,9 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("i run.note: run.note was seen.\n  → Nothing to do.\n"));
+        assert!(
+            text.contains("i dns.no_submission: dns.no_submission was seen.\n  → Nothing to do.\n")
+        );
         assert!(text.ends_with("1 error, 0 warnings. Problems found: starttls.missing.\n"));
     }
 

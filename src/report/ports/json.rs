@@ -12,6 +12,7 @@ use crate::report::schema::{
     TimingsJson, TlsJson, Tool, ms, write_document, wrong_mode_name,
 };
 use crate::run::outcome::{PortProbe, PortsReport};
+use crate::verdict::FindingId;
 use crate::verdict::network::{Conclusion, Evidence};
 
 /// Writes the report as one JSON document (pretty-printed, newline-terminated).
@@ -204,7 +205,7 @@ impl<'a> From<&'a Conclusion> for ConclusionJson<'a> {
             kind: c.kind.as_str(),
             port: c.port,
             severity: c.severity.as_str(),
-            finding: c.kind.finding_id(),
+            finding: c.kind.finding_id().map(FindingId::as_str),
             message: &c.message,
             advice: &c.advice,
             evidence: EvidenceJson::from(&c.evidence),

@@ -146,12 +146,8 @@ fn write_conclusions(report: &PortsReport, out: &mut dyn Write, color: bool) -> 
     writeln!(out)?;
     writeln!(out, "{}", paint("Conclusions", color, Tone::Bold))?;
     for conclusion in &report.conclusions {
-        match report
-            .findings
-            .iter()
-            .find(|f| Some(f.id) == conclusion.kind.finding_id() && f.message == conclusion.message)
-        {
-            Some(finding) => write_finding(out, finding, color, 2)?,
+        match conclusion.finding() {
+            Some(finding) => write_finding(out, &finding, color, 2)?,
             None => write_note(out, conclusion, color)?,
         }
     }

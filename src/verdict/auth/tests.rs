@@ -568,7 +568,7 @@ fn each_outcome_has_its_finding() {
         let findings = judge(&check);
         assert_eq!(findings.len(), 1, "{findings:?}");
         let f = &findings[0];
-        assert_eq!((f.id, f.severity), (id, severity), "{f:?}");
+        assert_eq!((f.id.as_str(), f.severity), (id, severity), "{f:?}");
         assert!(!f.message.is_empty() && !f.advice.is_empty(), "{f:?}");
         assert!(f.message.contains("alice@mail.test"), "{f:?}");
         if id == "auth.not_attempted" {
@@ -704,7 +704,7 @@ fn send_findings() {
             Some((id, severity, words)) => {
                 assert_eq!(findings.len(), 1, "{findings:?}");
                 let f = &findings[0];
-                assert_eq!((f.id, f.severity), (id, severity), "{f:?}");
+                assert_eq!((f.id.as_str(), f.severity), (id, severity), "{f:?}");
                 assert!(
                     f.message.contains(words) || f.advice.contains(words),
                     "{words:?} not in {f:?}"

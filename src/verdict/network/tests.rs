@@ -265,7 +265,10 @@ fn blocked_port_counts_the_evidence() {
     assert_eq!(blocked.evidence.classes, vec![(Filtered, 4)]);
     assert_eq!(blocked.evidence.reached_elsewhere.len(), 2);
     assert!(blocked.advice.contains("587"), "{}", blocked.advice);
-    let ids: Vec<&str> = findings(&conclusions).iter().map(|f| f.id).collect();
+    let ids: Vec<&str> = findings(&conclusions)
+        .iter()
+        .map(|f| f.id.as_str())
+        .collect();
     assert_eq!(ids, vec!["network.port_blocked"]);
 }
 
@@ -321,7 +324,10 @@ fn run_wide_conclusions_and_single_ports() {
             .contains("no other port was tested")
     );
     let dns = conclude(&[25], &all(25, Unresolved));
-    let ids: Vec<(&str, Severity)> = findings(&dns).iter().map(|f| (f.id, f.severity)).collect();
+    let ids: Vec<(&str, Severity)> = findings(&dns)
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity))
+        .collect();
     assert_eq!(ids, vec![("network.dns_failed", Severity::Error)]);
     assert!(dns.first().unwrap().message.contains("not a port block"));
     // Nothing at all to probe.
@@ -342,7 +348,7 @@ fn every_kind_with_a_finding_has_a_network_id() {
         Kind::DnsFailed,
     ] {
         let id = kind.finding_id().unwrap();
-        assert!(id.starts_with("network."), "{id}");
+        assert_eq!(id.area(), "network", "{id}");
     }
 }
 

@@ -165,7 +165,10 @@ fn failed(mut o: Observation, state: State, phase: Phase) -> Observation {
 }
 
 fn ids(findings: &[Finding]) -> Vec<(&'static str, Severity)> {
-    findings.iter().map(|f| (f.id, f.severity)).collect()
+    findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity))
+        .collect()
 }
 
 /// One case: what it shows, the preset, the observation, the findings expected.
@@ -470,13 +473,18 @@ fn healthy_gmail_run_has_no_error_at_all() {
     assert!(generic.iter().all(|f| f.severity != Error), "{generic:#?}");
     // And the catalogue recognises it by host name and by banner alone.
     assert_eq!(
-        catalog.identify("smtp.gmail.com", &run).unwrap().preset.id,
+        catalog
+            .identify("smtp.gmail.com", &run)
+            .unwrap()
+            .preset
+            .id
+            .as_str(),
         "gmail"
     );
     let mut by_ip = gmail(587);
     by_ip.endpoint.host = "192.0.2.1".into();
     let m = catalog.identify("192.0.2.1", &[by_ip]).unwrap();
-    assert_eq!(m.preset.id, "gmail");
+    assert_eq!(m.preset.id.as_str(), "gmail");
     assert_eq!(m.reason.kind(), "banner");
 }
 
