@@ -12,7 +12,7 @@ use crate::model::Security;
 use crate::model::{DiscoveryOptions, Mode};
 use crate::probe::ProbeOptions;
 use crate::probe::auth::{AuthRequest, SendRequest};
-use crate::providers::{self, Catalog};
+use crate::providers::{self, Catalog, Match};
 use crate::run::plan::{self, CheckPlan, PortsPlan};
 use crate::secret::Source;
 use crate::smtp::message::check_address;
@@ -331,13 +331,15 @@ impl CheckArgs {
                 "unknown provider {id:?}; `smtp-doctor providers` lists the known ones"
             )));
         }
-        // A typed host of a known provider: its documented ports and modes, unless the user
-        // named ports or a mode.
-        let preset = match (&self.provider, &target.host) {
-            (Some(id), _) => catalog.get(id),
-            (None, Host::Name(name)) => catalog.by_host(name).map(|m| m.preset),
-            _ => None,
+        // The run's provider decision for a server: a typed host of a known provider gets its
+        // documented ports and modes, unless the user named ports or a mode.
+        let host_name = match &target.host {
+            Host::Name(name) => Some(name.as_str()),
+            Host::Ip(_) => None,
         };
+        let decision = catalog.for_server(host_name, self.provider.as_deref());
+        let choice = decision.as_ref().map(Match::choice);
+        let preset = decision.map(|m| m.preset);
         let ports: Vec<u16> = match (target.port, preset) {
             (Some(port), _) => vec![port],
             (None, Some(preset)) if self.port.is_empty() && !preset.ports.is_empty() => {
@@ -403,6 +405,7 @@ impl CheckArgs {
             options,
             discovery,
             provider: self.provider.clone(),
+            preset: choice,
             catalog,
             // Last: it may ask for the password, which only makes sense once the rest is valid.
             auth: self.auth_request()?,

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use crate::dns::{Exchange, LookupFailure, Mx, ReverseDns};
-use crate::model::{Endpoint, Security};
+use crate::dns::{Exchange, LookupFailure, Mx, Query, ReverseDns};
+use crate::model::{Choice, Endpoint, Security};
 
 /// How many MX hosts (by preference) are probed at most; the rest are listed, not probed.
 pub const MX_PROBE_LIMIT: usize = 5;
@@ -140,7 +140,7 @@ pub struct Candidate {
     /// Its addresses (of the chosen family).
     pub addresses: Vec<IpAddr>,
     /// Why it was not probed (no address, beyond the MX limit, ...); `None` when it was.
-    pub not_probed: Option<String>,
+    pub not_probed: Option<NotProbed>,
 }
 
 /// One section of a domain's report.
@@ -174,7 +174,8 @@ pub struct Discovery {
     pub kind: TargetKind,
     /// The mail domain, for a domain or an address.
     pub domain: Option<String>,
-    /// The MX answer of the domain, when it was asked.
+    /// The MX answer of the domain, when it was asked (also of a bare name then checked as a
+    /// server).
     pub mx: Option<Result<Vec<Mx>, LookupFailure>>,
     /// Submission, then inbound (only inbound with `--inbound`); empty for a server.
     pub sections: Vec<Section>,
@@ -184,6 +185,13 @@ pub struct Discovery {
     pub reverse: BTreeMap<IpAddr, ReverseDns>,
     /// Every DNS query of the run, in the order sent.
     pub queries: Vec<Exchange>,
+    /// The run's provider decision for a domain: `--provider`, the address domain, or its MX
+    /// hosts; `None` for a typed server (the plan holds that decision).
+    pub preset: Option<Choice>,
+    /// The look-ups of the typed server, or of a domain's probed MX hosts, in order.
+    pub lookups: Vec<HostLookup>,
+    /// SRV look-ups that failed (not "no records"): the owner name and the failure.
+    pub srv_failures: Vec<(String, LookupFailure)>,
     /// `--port-map` as given (FROM, TO).
     pub port_map: Vec<(u16, u16)>,
 }
@@ -206,4 +214,60 @@ impl Discovery {
             .find(|(from, to)| *from == port && to != from)
             .map(|(_, to)| *to)
     }
+}
+
+/// Why a host a section considered was not probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotProbed {
+    /// A usual name (`smtp.<domain>`) that does not resolve.
+    DoesNotResolve,
+    /// The name resolved to no address of the chosen family.
+    NoAddress,
+    /// An MX record names an IP address where a host name belongs.
+    IpLiteral,
+    /// An MX host beyond the first `limit` (by preference).
+    BeyondMxLimit {
+        /// How many MX hosts are probed at most.
+        limit: usize,
+    },
+    /// None of its ports is among `--port`.
+    PortFiltered,
+}
+
+impl NotProbed {
+    /// A stable token for JSON (`not_probed_reason`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotProbed::DoesNotResolve => "does_not_resolve",
+            NotProbed::NoAddress => "no_address",
+            NotProbed::IpLiteral => "ip_literal",
+            NotProbed::BeyondMxLimit { .. } => "beyond_mx_limit",
+            NotProbed::PortFiltered => "port_filtered",
+        }
+    }
+
+    /// In words, as the table and JSON's `not_probed` show it.
+    pub fn describe(self) -> String {
+        match self {
+            NotProbed::DoesNotResolve => "does not resolve".to_string(),
+            NotProbed::NoAddress => "no address".to_string(),
+            NotProbed::IpLiteral => "an IP address where a host name belongs".to_string(),
+            NotProbed::BeyondMxLimit { limit } => format!("beyond the first {limit} MX hosts"),
+            NotProbed::PortFiltered => "none of its ports is among --port".to_string(),
+        }
+    }
+}
+
+/// The address look-up of a host whose DNS is judged: the typed server, or each MX host a
+/// domain's receiving side probes (within the MX limit, IP literals included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostLookup {
+    /// The host name (for an MX written as an address, the record as written).
+    pub host: String,
+    /// Its addresses of the chosen family.
+    pub addresses: Vec<IpAddr>,
+    /// The A/AAAA queries behind them (empty when not looked up: an IP literal).
+    pub queries: Vec<Query>,
+    /// The CNAME target, when the name is an alias (asked for MX hosts only).
+    pub alias: Option<String>,
 }

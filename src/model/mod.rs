@@ -1,9 +1,11 @@
-//! Plain data that every stage reads: what a probe observed ([`observation`]) and what discovery
-//! found ([`discovery`]). No I/O and no policy here: the engine fills these, verdicts judge them,
-//! renderers show them.
+//! Plain data that every stage reads: what a probe observed ([`observation`]), what discovery
+//! found ([`discovery`]) and the run's provider decision ([`preset`]). No I/O and no policy
+//! here: the engine fills these, verdicts judge them, renderers show them.
 
 pub mod discovery;
 pub mod observation;
+pub mod preset;
 
 pub use discovery::*;
 pub use observation::*;
+pub use preset::*;

@@ -6,6 +6,7 @@
 mod load;
 mod pattern;
 
+pub use crate::model::{Choice, MatchReason};
 use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -414,63 +415,12 @@ pub fn issuer_organisation(dn: &str) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Why a preset was chosen; the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MatchReason {
-    /// `--provider ID`.
-    Forced,
-    /// The host name typed is one of the preset's hosts.
-    HostName(String),
-    /// The address domain is one the provider hosts.
-    Domain(String),
-    /// The domain's MX host belongs to the provider.
-    Mx(String),
-    /// The greeting matches the preset's banner fingerprint (the first line, as sent).
-    Banner(String),
-    /// The EHLO domain matches the preset's EHLO fingerprint.
-    Ehlo(String),
-    /// The certificate names the provider (the name that matched).
-    Certificate(String),
-}
-
-impl MatchReason {
-    /// One word for JSON: `forced`, `host`, `domain`, `mx`, `banner`, `ehlo`, `certificate`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            MatchReason::Forced => "forced",
-            MatchReason::HostName(_) => "host",
-            MatchReason::Domain(_) => "domain",
-            MatchReason::Mx(_) => "mx",
-            MatchReason::Banner(_) => "banner",
-            MatchReason::Ehlo(_) => "ehlo",
-            MatchReason::Certificate(_) => "certificate",
-        }
-    }
-
-    /// What matched (the host, domain, banner line ...), `None` when forced.
-    pub fn detail(&self) -> Option<&str> {
-        match self {
-            MatchReason::Forced => None,
-            MatchReason::HostName(s)
-            | MatchReason::Domain(s)
-            | MatchReason::Mx(s)
-            | MatchReason::Banner(s)
-            | MatchReason::Ehlo(s)
-            | MatchReason::Certificate(s) => Some(s),
-        }
-    }
-}
-
-impl fmt::Display for MatchReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MatchReason::Forced => f.write_str("chosen with --provider"),
-            MatchReason::HostName(h) => write!(f, "matched by host name {h}"),
-            MatchReason::Domain(d) => write!(f, "matched by address domain {d}"),
-            MatchReason::Mx(m) => write!(f, "matched by MX host {m}"),
-            MatchReason::Banner(b) => write!(f, "matched by banner {b:?}"),
-            MatchReason::Ehlo(e) => write!(f, "matched by EHLO name {e}"),
-            MatchReason::Certificate(c) => write!(f, "matched by certificate name {c}"),
+impl Match<'_> {
+    /// The decision as plain data.
+    pub fn choice(&self) -> Choice {
+        Choice {
+            id: self.preset.id.clone(),
+            reason: self.reason.clone(),
         }
     }
 }
@@ -674,11 +624,45 @@ impl Catalog {
             })
     }
 
-    /// The selection order without `--provider`: the host name typed, then the
-    /// fingerprints of each observation in turn.
+    /// The provider decision for a typed server, made once before any probe: `--provider`
+    /// (`forced`), else the host name typed. When it finds none, the probes' fingerprints may
+    /// still recognise the server afterwards ([`Catalog::by_fingerprint`]).
+    pub fn for_server(&self, host: Option<&str>, forced: Option<&str>) -> Option<Match<'_>> {
+        match forced {
+            Some(id) => self.forced(id),
+            None => host.and_then(|h| self.by_host(h)),
+        }
+    }
+
+    /// The provider decision for a mail domain: `--provider` (`forced`), else the provider
+    /// hosting addresses at the domain, else the first of its MX hosts (by preference) that
+    /// belongs to a provider. Before the MX answer is in, `mx_hosts` is empty and it decides
+    /// what it can.
+    pub fn for_domain<S: AsRef<str>>(
+        &self,
+        domain: &str,
+        mx_hosts: &[S],
+        forced: Option<&str>,
+    ) -> Option<Match<'_>> {
+        match forced {
+            Some(id) => self.forced(id),
+            None => self.by_domain(domain).or_else(|| self.by_mx(mx_hosts)),
+        }
+    }
+
+    /// The whole decision for a server once its probes are in: [`Catalog::for_server`] by the
+    /// host name, else the fingerprints of each observation in turn.
     pub fn identify(&self, host: &str, observations: &[Observation]) -> Option<Match<'_>> {
-        self.by_host(host)
+        self.for_server(Some(host), None)
             .or_else(|| observations.iter().find_map(|o| self.by_fingerprint(o)))
+    }
+
+    /// The preset of a decision made earlier in the run.
+    pub fn chosen(&self, choice: &Choice) -> Option<Match<'_>> {
+        self.get(&choice.id).map(|preset| Match {
+            preset,
+            reason: choice.reason.clone(),
+        })
     }
 
     /// What a reply common to many providers means.

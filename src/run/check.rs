@@ -6,10 +6,9 @@ use std::time::Instant;
 use crate::model::{CredentialCheck, Discovery, Observation, Role};
 use crate::probe::auth::AuthRequest;
 use crate::providers::Preset;
-use crate::run::discover::{self, CatalogPresets};
+use crate::run::discover;
 use crate::run::outcome::{CheckReport, ProviderInfo, TargetInfo};
 use crate::run::plan::{CheckPlan, SetupError};
-use crate::target::Host;
 use crate::tls::TlsClient;
 use crate::verdict;
 use crate::verdict::Finding;
@@ -21,14 +20,10 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
     let started = Instant::now();
     let tls = TlsClient::new(plan.ca_file.as_deref()).map_err(|e| SetupError(e.to_string()))?;
     // Which endpoints (a server's ports, or a domain's submission and MX hosts), probed as
-    // soon as they are known; DNS findings come with them.
-    let presets = CatalogPresets {
-        catalog: &plan.catalog,
-        forced: plan.provider.as_deref(),
-    };
-    let outcome = discover::run(plan, &presets, &tls).await?;
+    // soon as they are known.
+    let outcome = discover::run(plan, &tls).await?;
     let observations = outcome.observations;
-    let mut findings = outcome.findings;
+    let mut findings = verdict::dns::judge(&outcome.discovery, &observations);
     findings.extend(verdict::judge(&observations));
     let provider = judge_provider(plan, &outcome.discovery, &observations, &mut findings);
     let credentials = match &plan.auth {
@@ -105,52 +100,38 @@ async fn check_credentials(
     check
 }
 
-/// Recognises the provider (`--provider`, else the host name typed, else a fingerprint seen),
-/// adds its findings in place of the generic ones they explain better, and returns what the
-/// report says about it.
+/// The run's provider decision (the plan's for a typed server, discovery's for a domain; for a
+/// server it did not recognise, the probes' fingerprints), judged: its findings replace the
+/// generic ones they explain better, and the report says which preset and why.
 fn judge_provider(
     plan: &CheckPlan,
     discovery: &Discovery,
     observations: &[Observation],
     findings: &mut Vec<Finding>,
 ) -> Option<ProviderInfo> {
-    // A domain's provider is the one its submission hosts came from (the address domain, else
-    // the MX hosts), judged on the submission endpoints only: its MX hosts are another service.
     let submission: Vec<Observation>;
-    let (matched, observations) = match (&discovery.domain, &discovery.mx) {
-        (Some(domain), mx) => {
-            let mx_hosts: Vec<&str> = match mx {
-                Some(Ok(records)) => records.iter().map(|m| m.exchange.as_str()).collect(),
-                _ => Vec::new(),
-            };
-            let matched = match &plan.provider {
-                Some(id) => plan.catalog.forced(id),
-                None => plan
-                    .catalog
-                    .by_domain(domain)
-                    .or_else(|| plan.catalog.by_mx(&mx_hosts)),
-            };
-            submission = observations
+    let (matched, observations) = if discovery.domain.is_some() {
+        // A domain is judged on its submission endpoints only: its MX hosts are another
+        // service.
+        submission = observations
+            .iter()
+            .filter(|o| {
+                discovery
+                    .origin(&o.endpoint)
+                    .is_some_and(|p| p.role == Some(Role::Submission))
+            })
+            .cloned()
+            .collect();
+        let choice = discovery.preset.as_ref()?;
+        (plan.catalog.chosen(choice)?, submission.as_slice())
+    } else {
+        let matched = match &plan.preset {
+            Some(choice) => plan.catalog.chosen(choice),
+            None => observations
                 .iter()
-                .filter(|o| {
-                    discovery
-                        .origin(&o.endpoint)
-                        .is_some_and(|p| p.role == Some(Role::Submission))
-                })
-                .cloned()
-                .collect();
-            (matched?, submission.as_slice())
-        }
-        (None, _) => {
-            let matched = match (&plan.provider, &plan.target.host) {
-                (Some(id), _) => plan.catalog.forced(id),
-                (None, Host::Name(name)) => plan.catalog.identify(name, observations),
-                (None, Host::Ip(_)) => observations
-                    .iter()
-                    .find_map(|o| plan.catalog.by_fingerprint(o)),
-            };
-            (matched?, observations)
-        }
+                .find_map(|o| plan.catalog.by_fingerprint(o)),
+        };
+        (matched?, observations)
     };
     let preset = matched.preset;
     let extra = verdict::provider::judge(observations, preset);

@@ -28,15 +28,14 @@ use crate::dns::{
     is_null_mx, srv_not_offered,
 };
 use crate::model::{
-    Candidate, Discovery, Endpoint, Mode, Observation, Planned, Role, Section, Security, Source,
-    TargetKind,
+    Candidate, Discovery, Endpoint, HostLookup, Mode, NotProbed, Observation, Planned, Role,
+    Section, Security, Source, TargetKind,
 };
 use crate::probe::{CHECK_CONCURRENCY, Pool};
-use crate::providers::{Catalog, Match};
+use crate::providers::Match;
 use crate::run::plan::{CheckPlan, SetupError};
 use crate::target::{Host, is_host_name};
 use crate::tls::TlsClient;
-use crate::verdict::{self, Finding, Severity};
 
 /// How many SRV targets of one service are probed at most.
 pub const SRV_TARGET_LIMIT: usize = 4;
@@ -51,67 +50,15 @@ pub const GUESS_PREFIXES: [&str; 2] = ["smtp", "mail"];
 
 /// Submission settings a provider preset gives for a domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresetHosts {
+struct PresetHosts {
     /// The preset's id.
-    pub id: String,
-    /// Its display name.
-    pub name: String,
+    id: String,
     /// Why it matched, in words (`address domain gmail.com`, `MX host aspmx.l.google.com`).
-    pub reason: String,
+    reason: String,
     /// The submission hosts to probe (literal names).
-    pub hosts: Vec<String>,
+    hosts: Vec<String>,
     /// Its submission ports with the security each uses (empty: 587 and 465).
-    pub ports: Vec<(u16, Security)>,
-}
-
-/// Where submission settings for a domain may come from: the provider presets. A trait so that
-/// discovery does not depend on how presets are stored.
-pub trait Presets: Send + Sync {
-    /// The preset hosting addresses at `domain`.
-    fn by_domain(&self, domain: &str) -> Option<PresetHosts>;
-    /// The preset whose MX patterns match one of `mx_hosts` (lowest preference first).
-    fn by_mx(&self, mx_hosts: &[String]) -> Option<PresetHosts>;
-}
-
-/// No presets at all.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoPresets;
-
-impl Presets for NoPresets {
-    fn by_domain(&self, _domain: &str) -> Option<PresetHosts> {
-        None
-    }
-
-    fn by_mx(&self, _mx_hosts: &[String]) -> Option<PresetHosts> {
-        None
-    }
-}
-
-/// The provider catalogue as a source of submission settings; `forced` (`--provider ID`) wins
-/// over any match.
-#[derive(Debug, Clone, Copy)]
-pub struct CatalogPresets<'a> {
-    /// The presets.
-    pub catalog: &'a Catalog,
-    /// `--provider ID`.
-    pub forced: Option<&'a str>,
-}
-
-impl Presets for CatalogPresets<'_> {
-    fn by_domain(&self, domain: &str) -> Option<PresetHosts> {
-        let matched = match self.forced {
-            Some(id) => self.catalog.forced(id),
-            None => self.catalog.by_domain(domain),
-        };
-        matched.and_then(|m| preset_hosts(&m))
-    }
-
-    fn by_mx(&self, mx_hosts: &[String]) -> Option<PresetHosts> {
-        if self.forced.is_some() {
-            return None;
-        }
-        self.catalog.by_mx(mx_hosts).and_then(|m| preset_hosts(&m))
-    }
+    ports: Vec<(u16, Security)>,
 }
 
 /// A preset's submission host (the one its settings name, when that is a literal host name)
@@ -131,33 +78,26 @@ fn preset_hosts(matched: &Match<'_>) -> Option<PresetHosts> {
         .collect();
     Some(PresetHosts {
         id: preset.id.clone(),
-        name: preset.name.clone(),
         reason: matched.reason.to_string(),
         hosts: vec![host],
         ports,
     })
 }
 
-/// A discovery run's result: what was found, the observations in a stable order (submission,
-/// then inbound; within a host by port, then address), and the DNS findings.
+/// A discovery run's result: what was found (with the DNS facts the verdicts judge), and the
+/// observations in a stable order (submission, then inbound; within a host by port, then
+/// address).
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Discovered {
     /// What was found.
     pub discovery: Discovery,
     /// One per probed endpoint.
     pub observations: Vec<Observation>,
-    /// Findings about DNS: the domain's MX set, hosts without addresses, reverse DNS, the
-    /// names servers give themselves, broken IPv6.
-    pub findings: Vec<Finding>,
 }
 
 /// Finds the endpoints of the plan's target and probes them. `Err` only when the run cannot
 /// start (no usable DNS configuration for a name, a `--resolve` pin of the wrong family).
-pub async fn run(
-    plan: &CheckPlan,
-    presets: &dyn Presets,
-    tls: &TlsClient,
-) -> Result<Outcome, SetupError> {
+pub async fn run(plan: &CheckPlan, tls: &TlsClient) -> Result<Discovered, SetupError> {
     let deadline = Instant::now() + plan.options.max_time;
     // A server given by address, or by a name pinned with --resolve, needs DNS only for the
     // reverse names of its addresses: without a DNS configuration those are left out.
@@ -174,7 +114,6 @@ pub async fn run(
     };
     let engine = Engine {
         plan,
-        presets,
         resolver,
         deadline,
         pool: Pool::new(CHECK_CONCURRENCY, &plan.options, tls, deadline),
@@ -193,44 +132,30 @@ fn pinned(plan: &CheckPlan, name: &str) -> bool {
     plan.pins.iter().any(|(n, _)| n == name)
 }
 
-/// Everything probed so far, before the final judgements.
+/// Everything probed so far.
 #[derive(Default)]
 struct Found {
     discovery: Discovery,
     probed: Vec<Probed>,
-    findings: Vec<Finding>,
 }
 
 impl Found {
-    /// The reverse DNS and server-name verdicts, broken IPv6, and the observations in order.
-    fn finish(mut self) -> Outcome {
+    /// The observations in order, each endpoint's origin and its address's reverse DNS.
+    fn finish(mut self) -> Discovered {
         let mut observations = Vec::with_capacity(self.probed.len());
-        let mut endpoint_findings = Vec::new();
         for probed in self.probed {
-            if let Some(reverse) = &probed.reverse {
-                endpoint_findings.extend(verdict::dns::reverse(&probed.planned.endpoint, reverse));
+            if let Some(reverse) = probed.reverse {
                 self.discovery
                     .reverse
                     .entry(probed.planned.endpoint.ip)
-                    .or_insert_with(|| reverse.clone());
-            }
-            if probed.planned.role == Some(Role::Inbound) {
-                endpoint_findings.extend(verdict::dns::server_names(
-                    &probed.observation,
-                    &probed.planned.endpoint.host,
-                    probed.reverse.as_ref(),
-                ));
+                    .or_insert(reverse);
             }
             self.discovery.planned.push(probed.planned);
             observations.push(probed.observation);
         }
-        self.findings.extend(endpoint_findings);
-        self.findings
-            .extend(verdict::dns::ipv6_broken(&observations));
-        Outcome {
+        Discovered {
             discovery: self.discovery,
             observations,
-            findings: self.findings,
         }
     }
 }
@@ -253,16 +178,20 @@ struct Resolved {
 struct Part {
     candidates: Vec<Candidate>,
     probed: Vec<Probed>,
-    findings: Vec<Finding>,
     notes: Vec<String>,
+    /// The look-ups of the MX hosts (inbound).
+    lookups: Vec<HostLookup>,
+    /// SRV look-ups that failed (submission).
+    srv_failures: Vec<(String, LookupFailure)>,
 }
 
 impl Part {
     fn append(&mut self, other: Part) {
         self.candidates.extend(other.candidates);
         self.probed.extend(other.probed);
-        self.findings.extend(other.findings);
         self.notes.extend(other.notes);
+        self.lookups.extend(other.lookups);
+        self.srv_failures.extend(other.srv_failures);
     }
 }
 
@@ -270,20 +199,19 @@ impl Part {
 struct SrvFound {
     candidates: Vec<Candidate>,
     notes: Vec<String>,
-    findings: Vec<Finding>,
+    failures: Vec<(String, LookupFailure)>,
     /// Both services are explicitly "not offered" (target `.`).
     not_offered: bool,
 }
 
 struct Engine<'a> {
     plan: &'a CheckPlan,
-    presets: &'a dyn Presets,
     resolver: Option<Resolver>,
     deadline: Instant,
     pool: Pool<'a>,
 }
 
-impl Engine<'_> {
+impl<'a> Engine<'a> {
     /// Decides what the target is and checks it.
     async fn target(&self) -> Result<Found, SetupError> {
         let target = &self.plan.target;
@@ -313,18 +241,13 @@ impl Engine<'_> {
             Ok(records) if is_null_mx(records) || records.iter().any(|m| m.exchange != name) => {
                 Ok(self.domain(name, TargetKind::Domain, true).await)
             }
-            Err(failure) if !failure.is_negative() => {
-                let what = format!("the MX look-up of {name} (checked as a server)");
-                let warning = verdict::dns::lookup_failed(&what, failure, Severity::Warning);
+            _ => {
+                // A server after all; its MX answer is kept, since a failed look-up is worth
+                // a warning (the verdicts decide).
                 let mut found = self.server_name(name).await?;
-                // Only worth saying when the server itself resolved; otherwise the address
-                // look-ups' failure says it already.
-                if !found.probed.is_empty() {
-                    found.findings.extend(warning);
-                }
+                found.discovery.mx = Some(mx);
                 Ok(found)
             }
-            _ => self.server_name(name).await,
         }
     }
 
@@ -347,10 +270,17 @@ impl Engine<'_> {
             },
             Err(_) => self.resolve(host).await,
         };
-        let mut findings = Vec::new();
-        if resolved.addresses.is_empty() {
-            findings.push(verdict::dns::no_address(host, &resolved.queries));
-        }
+        // An address needs no look-up, and a pinned name's has no queries to judge.
+        let lookups = if host.parse::<IpAddr>().is_err() && !pinned(self.plan, host) {
+            vec![HostLookup {
+                host: host.to_string(),
+                addresses: resolved.addresses.clone(),
+                queries: resolved.queries,
+                alias: None,
+            }]
+        } else {
+            Vec::new()
+        };
         let endpoints = self
             .plan
             .ports
@@ -372,10 +302,10 @@ impl Engine<'_> {
         Found {
             discovery: Discovery {
                 kind,
+                lookups,
                 ..Discovery::default()
             },
             probed,
-            findings,
         }
     }
 
@@ -410,17 +340,40 @@ impl Engine<'_> {
                 notes: part.notes,
             });
             found.probed.extend(part.probed);
-            found.findings.extend(part.findings);
+            found.discovery.lookups.extend(part.lookups);
+            found.discovery.srv_failures.extend(part.srv_failures);
         }
+        found.discovery.preset = self.domain_preset(domain).await.map(|m| m.choice());
         found
+    }
+
+    /// The run's provider decision for a domain ([`Catalog::for_domain`]), with the MX hosts
+    /// (the run's MX answer, asked once and shared).
+    async fn domain_preset(&self, domain: &str) -> Option<Match<'a>> {
+        let mx_hosts: Vec<String> = match self.mx(domain).await {
+            Ok(records) => records
+                .into_iter()
+                .filter(|m| !m.is_root())
+                .map(|m| m.exchange)
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        self.plan
+            .catalog
+            .for_domain(domain, &mx_hosts, self.plan.provider.as_deref())
     }
 
     /// The sending side. A preset matching the domain is known at once and probed at once; the
     /// SRV targets are probed as soon as their records arrive; a preset matching the MX hosts
     /// waits for the MX answer; the guesses only when none of these gave a host.
     async fn submission(&self, domain: &str) -> Part {
-        let by_domain = self.presets.by_domain(domain);
-        let preset_hosts: Vec<String> = by_domain
+        // The decision on what is known at once (`--provider`, the address domain).
+        let early =
+            self.plan
+                .catalog
+                .for_domain(domain, &[] as &[String], self.plan.provider.as_deref());
+        let by_domain = early.as_ref().and_then(preset_hosts);
+        let preset_host_names: Vec<String> = by_domain
             .as_ref()
             .map(|p| p.hosts.clone())
             .unwrap_or_default();
@@ -436,26 +389,22 @@ impl Engine<'_> {
             let candidates = srv
                 .candidates
                 .into_iter()
-                .filter(|c| !preset_hosts.contains(&c.host))
+                .filter(|c| !preset_host_names.contains(&c.host))
                 .collect();
             let mut part = self.probe_candidates(candidates).await;
             part.notes.extend(srv.notes);
-            part.findings.extend(srv.findings);
+            part.srv_failures.extend(srv.failures);
             part
         };
         // Asked by two branches; the MX answer is the resolver's, shared.
         let mx_preset = || async {
-            if by_domain.is_some() {
+            if early.is_some() {
                 return None;
             }
-            let mx = self.mx(domain).await;
-            let hosts: Vec<String> = mx
-                .ok()?
-                .into_iter()
-                .filter(|m| !m.is_root())
-                .map(|m| m.exchange)
-                .collect();
-            self.presets.by_mx(&hosts)
+            self.domain_preset(domain)
+                .await
+                .as_ref()
+                .and_then(preset_hosts)
         };
         let from_mx_preset = async {
             let (preset, srv) = tokio::join!(mx_preset(), self.srv(domain));
@@ -496,7 +445,6 @@ impl Engine<'_> {
             .collect();
         let resolved = join_all(names.iter().map(|name| self.resolve(name))).await;
         let mut candidates = Vec::new();
-        let mut unresolved = Vec::new();
         for (name, resolved) in names.into_iter().zip(resolved) {
             let mut candidate = Candidate {
                 host: name.clone(),
@@ -507,17 +455,11 @@ impl Engine<'_> {
                 not_probed: None,
             };
             if candidate.addresses.is_empty() {
-                candidate.not_probed = Some("does not resolve".to_string());
-                unresolved.push(name);
+                candidate.not_probed = Some(NotProbed::DoesNotResolve);
             }
             candidates.push(candidate);
         }
-        let mut part = self.probe_candidates(candidates).await;
-        if unresolved.len() == GUESS_PREFIXES.len() {
-            part.findings
-                .push(verdict::dns::no_submission(domain, &unresolved));
-        }
-        part
+        self.probe_candidates(candidates).await
     }
 
     /// The receiving side: MX hosts by preference (the first few), or the domain itself when
@@ -529,8 +471,6 @@ impl Engine<'_> {
             Ok(records) => records.clone(),
             Err(LookupFailure::NoData) => {
                 let resolved = self.resolve(domain).await;
-                part.findings
-                    .extend(verdict::dns::mx_set(domain, &mx, &resolved.addresses));
                 let candidate = Candidate {
                     host: domain.to_string(),
                     source: Source::ImplicitMx,
@@ -545,12 +485,8 @@ impl Engine<'_> {
                 part.append(self.probe_candidates(vec![candidate]).await);
                 return part;
             }
-            Err(_) => {
-                part.findings.extend(verdict::dns::mx_set(domain, &mx, &[]));
-                return part;
-            }
+            Err(_) => return part,
         };
-        part.findings.extend(verdict::dns::mx_set(domain, &mx, &[]));
         if is_null_mx(&records) {
             part.notes.push(
                 "null MX (RFC 7505): the domain accepts no mail; nothing to probe".to_string(),
@@ -571,16 +507,13 @@ impl Engine<'_> {
             ));
         }
         let probed = join_all(hosts.iter().take(limit).map(|record| self.mx_host(record))).await;
-        let resolvable = probed.iter().filter(|h| !h.2.addresses.is_empty()).count();
         for (record, (alias, queries, resolved_part)) in hosts.iter().zip(probed) {
-            let others_resolve = resolvable > usize::from(!resolved_part.addresses.is_empty());
-            part.findings.extend(verdict::dns::mx_host(
-                domain,
-                record,
-                alias.as_deref(),
-                &queries,
-                others_resolve,
-            ));
+            part.lookups.push(HostLookup {
+                host: record.exchange.clone(),
+                addresses: resolved_part.addresses,
+                queries,
+                alias,
+            });
             part.candidates.extend(resolved_part.candidates);
             part.probed.extend(resolved_part.probed);
         }
@@ -591,7 +524,7 @@ impl Engine<'_> {
                 detail: Some(format!("MX {}", record.preference)),
                 ports: vec![(25, Security::Starttls)],
                 addresses: Vec::new(),
-                not_probed: Some(format!("beyond the first {limit} MX hosts")),
+                not_probed: Some(NotProbed::BeyondMxLimit { limit }),
             });
         }
         part
@@ -609,7 +542,7 @@ impl Engine<'_> {
             not_probed: None,
         };
         if record.ip_literal().is_some() {
-            candidate.not_probed = Some("an IP address where a host name belongs".to_string());
+            candidate.not_probed = Some(NotProbed::IpLiteral);
             let part = MxPart {
                 addresses: Vec::new(),
                 candidates: vec![candidate],
@@ -638,7 +571,7 @@ impl Engine<'_> {
         let mut found = SrvFound {
             candidates: Vec::new(),
             notes: Vec::new(),
-            findings: Vec::new(),
+            failures: Vec::new(),
             not_offered: false,
         };
         let mut not_offered = 0;
@@ -649,12 +582,7 @@ impl Engine<'_> {
             let records = match answer {
                 Ok(records) => records,
                 Err(failure) => {
-                    let what = format!("the SRV look-up of {owner}");
-                    found.findings.extend(verdict::dns::lookup_failed(
-                        &what,
-                        &failure,
-                        Severity::Warning,
-                    ));
+                    found.failures.push((owner.clone(), failure));
                     continue;
                 }
             };
@@ -719,14 +647,14 @@ impl Engine<'_> {
         }
         candidate.ports = self.ports(&candidate.ports);
         if candidate.ports.is_empty() {
-            candidate.not_probed = Some("none of its ports is among --port".to_string());
+            candidate.not_probed = Some(NotProbed::PortFiltered);
             return (candidate, Vec::new());
         }
         if candidate.addresses.is_empty() {
             candidate.addresses = self.resolve(&candidate.host).await.addresses;
         }
         if candidate.addresses.is_empty() {
-            candidate.not_probed = Some("no address".to_string());
+            candidate.not_probed = Some(NotProbed::NoAddress);
             return (candidate, Vec::new());
         }
         let role = match candidate.source {
@@ -926,7 +854,6 @@ mod tests {
         assert_eq!(TargetKind::Address.as_str(), "address");
         let preset = PresetHosts {
             id: "acme".into(),
-            name: "ACME".into(),
             reason: "address domain acme.test".into(),
             hosts: vec!["smtp.acme.test".into()],
             ports: Vec::new(),

@@ -8,7 +8,7 @@ use crate::dns::Family;
 use crate::model::{DiscoveryOptions, Security};
 use crate::probe::ProbeOptions;
 use crate::probe::auth::AuthRequest;
-use crate::providers::{Catalog, Preset};
+use crate::providers::{Catalog, Choice, Preset};
 use crate::target::Target;
 
 /// A validated check: everything needed to run, nothing left to parse.
@@ -32,6 +32,10 @@ pub struct CheckPlan {
     pub discovery: DiscoveryOptions,
     /// `--provider ID`: judge against this preset (known to exist in `catalog`).
     pub provider: Option<String>,
+    /// The run's provider decision for a typed server, made once from `--provider` and the
+    /// host name ([`Catalog::for_server`]): it chose the ports, and the verdicts judge by it.
+    /// A domain's decision is discovery's (`Discovery::preset`).
+    pub preset: Option<Choice>,
     /// Provider presets: built in, the user's file, `--providers` files.
     pub catalog: Catalog,
     /// The credential check and test message (`--user`, `--send-to`), when asked for.

@@ -1,14 +1,124 @@
-//! DNS verdicts: pure functions from look-up results (and the observations of the endpoints
-//! they led to) to findings. What a domain's MX set says, why a host has no address, reverse
-//! DNS of the probed addresses, the names a server gives itself, and a broken IPv6 path. No I/O:
-//! [`crate::discover`] gathers the facts and calls these.
+//! DNS verdicts: pure functions from what discovery found ([`Discovery`]: look-up results,
+//! where each endpoint came from) and the observations of the endpoints to findings. What a
+//! domain's MX set says, why a host has no address, failed SRV look-ups, a domain without a
+//! submission server, reverse DNS of the probed addresses, the names a server gives itself, and
+//! a broken IPv6 path. No I/O: discovery gathers the facts, [`judge`] reads them.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::{Finding, FindingId, Severity};
 use crate::dns::{ForwardCheck, LookupFailure, Mx, Query, ReverseDns, is_null_mx};
-use crate::model::{Endpoint, Observation, State};
+use crate::model::{Discovery, Endpoint, NotProbed, Observation, Role, Source, State, TargetKind};
+
+/// Every DNS finding of a run, in the order a reader meets them: the typed server (no address,
+/// a failed MX look-up of a name then checked as a server), else the domain's submission side
+/// (failed SRV look-ups, no submission server) and receiving side (the MX set, each MX host);
+/// then each endpoint's reverse DNS and, on the receiving side, the names the server gives
+/// itself; last, a broken IPv6 path.
+pub fn judge(discovery: &Discovery, observations: &[Observation]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    match &discovery.domain {
+        None => server(discovery, &mut out),
+        Some(domain) => {
+            if let Some(section) = discovery.section(Role::Submission) {
+                for (owner, failure) in &discovery.srv_failures {
+                    let what = format!("the SRV look-up of {owner}");
+                    out.extend(lookup_failed(&what, failure, Severity::Warning));
+                }
+                let guesses: Vec<&str> = section
+                    .candidates
+                    .iter()
+                    .filter(|c| c.source == Source::Guess)
+                    .map(|c| c.host.as_str())
+                    .collect();
+                let none_resolves = section.candidates.iter().all(|c| {
+                    c.source == Source::Guess && c.not_probed == Some(NotProbed::DoesNotResolve)
+                });
+                if !guesses.is_empty() && none_resolves {
+                    let tried: Vec<String> = guesses.iter().map(|g| (*g).to_string()).collect();
+                    out.push(no_submission(domain, &tried));
+                }
+            }
+            if discovery.section(Role::Inbound).is_some() {
+                inbound(domain, discovery, &mut out);
+            }
+        }
+    }
+    for obs in observations {
+        let endpoint = &obs.endpoint;
+        let rdns = discovery.reverse.get(&endpoint.ip);
+        if let Some(rdns) = rdns {
+            out.extend(reverse(endpoint, rdns));
+        }
+        let origin = discovery.origin(endpoint);
+        if origin.is_some_and(|p| p.role == Some(Role::Inbound)) {
+            out.extend(server_names(obs, &endpoint.host, rdns));
+        }
+    }
+    out.extend(ipv6_broken(observations));
+    out
+}
+
+/// A typed server: a name without addresses, and a failed MX look-up of a bare name that was
+/// then checked as a server (only when the server itself resolved: otherwise the address
+/// look-ups' failure says it already).
+fn server(discovery: &Discovery, out: &mut Vec<Finding>) {
+    for lookup in &discovery.lookups {
+        if lookup.addresses.is_empty() {
+            out.push(no_address(&lookup.host, &lookup.queries));
+        }
+    }
+    if discovery.kind != TargetKind::Host || discovery.planned.is_empty() {
+        return;
+    }
+    if let (Some(Err(failure)), Some(first)) = (&discovery.mx, discovery.planned.first())
+        && !failure.is_negative()
+    {
+        let what = format!(
+            "the MX look-up of {} (checked as a server)",
+            first.endpoint.host
+        );
+        out.extend(lookup_failed(&what, failure, Severity::Warning));
+    }
+}
+
+/// The receiving side of a domain: its MX set (with the domain's own addresses when it has no
+/// MX records), then each probed MX host.
+fn inbound(domain: &str, discovery: &Discovery, out: &mut Vec<Finding>) {
+    let Some(answer) = &discovery.mx else {
+        return;
+    };
+    let fallback: Vec<IpAddr> = discovery
+        .section(Role::Inbound)
+        .into_iter()
+        .flat_map(|s| &s.candidates)
+        .filter(|c| c.source == Source::ImplicitMx)
+        .flat_map(|c| c.addresses.iter().copied())
+        .collect();
+    out.extend(mx_set(domain, answer, &fallback));
+    let Ok(records) = answer else {
+        return;
+    };
+    let resolvable = discovery
+        .lookups
+        .iter()
+        .filter(|l| !l.addresses.is_empty())
+        .count();
+    for lookup in &discovery.lookups {
+        let Some(record) = records.iter().find(|m| m.exchange == lookup.host) else {
+            continue;
+        };
+        let others_resolve = resolvable > usize::from(!lookup.addresses.is_empty());
+        out.extend(mx_host(
+            domain,
+            record,
+            lookup.alias.as_deref(),
+            &lookup.queries,
+            others_resolve,
+        ));
+    }
+}
 
 /// Why a host (a typed server, an SRV target, a preset host) has no address to connect to;
 /// the failure that explains it best: NXDOMAIN, then timeout, then SERVFAIL, else "no address".

@@ -102,7 +102,7 @@ fn write_candidates(section: &Section, out: &mut dyn Write, color: bool) -> io::
         }
         let tone = match &candidate.not_probed {
             Some(reason) => {
-                text.push_str(&format!(": not probed, {}", clean(reason)));
+                text.push_str(&format!(": not probed, {}", reason.describe()));
                 Some(Tone::Dim)
             }
             None => None,

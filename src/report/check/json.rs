@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::json_auth as auth;
 use crate::dns::{Exchange, LookupFailure, ReverseDns};
-use crate::model::{Candidate, Discovery, Observation, Section};
+use crate::model::{Candidate, Discovery, NotProbed, Observation, Section};
 use crate::report::schema::{
     EhloJson, ErrorJson, FindingJson, LineJson, ReplyJson, SCHEMA_VERSION, StarttlsJson, Summary,
     TimingsJson, TlsJson, Tool, ms, write_document, wrong_mode_name,
@@ -246,7 +246,8 @@ struct CandidateJson<'a> {
     ports: Vec<PortJson>,
     addresses: Vec<String>,
     probed: bool,
-    not_probed: Option<&'a str>,
+    not_probed: Option<String>,
+    not_probed_reason: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -354,7 +355,8 @@ impl<'a> From<&'a Candidate> for CandidateJson<'a> {
                 .collect(),
             addresses: c.addresses.iter().map(ToString::to_string).collect(),
             probed: c.not_probed.is_none(),
-            not_probed: c.not_probed.as_deref(),
+            not_probed: c.not_probed.map(NotProbed::describe),
+            not_probed_reason: c.not_probed.map(NotProbed::as_str),
         }
     }
 }
