@@ -12,8 +12,8 @@ use crate::model::Security;
 use crate::model::{DiscoveryOptions, Mode};
 use crate::probe::ProbeOptions;
 use crate::probe::auth::{AuthRequest, SendRequest};
-use crate::providers::{self, Catalog, Match};
-use crate::run::plan::{self, CheckPlan, PortsPlan};
+use crate::providers::{self, Catalog, Match, Preset};
+use crate::run::plan::{self, CheckPlan, Control, PortsPlan};
 use crate::secret::Source;
 use crate::smtp::message::check_address;
 use crate::smtp::sasl::{CredentialKind, Mechanism};
@@ -268,11 +268,44 @@ impl CheckArgs {
     /// Validates the flags into a plan.
     pub fn plan(&self) -> Result<CheckPlan, UsageError> {
         let target = target::parse(&self.target)?;
-        let family = match (self.ipv4, self.ipv6) {
-            (true, _) => Family::V4,
-            (_, true) => Family::V6,
-            _ => Family::Any,
+        let family = family(self.ipv4, self.ipv6);
+        self.validate(&target, family)?;
+        let catalog = load_catalog(&self.providers)?;
+        if let Some(id) = &self.provider
+            && catalog.get(id).is_none()
+        {
+            return Err(UsageError::Other(format!(
+                "unknown provider {id:?}; `smtp-doctor providers` lists the known ones"
+            )));
+        }
+        // The run's provider decision for a server: a typed host of a known provider gets its
+        // documented ports and modes, unless the user named ports or a mode.
+        let host_name = match &target.host {
+            Host::Name(name) => Some(name.as_str()),
+            Host::Ip(_) => None,
         };
+        let decision = catalog.for_server(host_name, self.provider.as_deref());
+        let ports = self.ports(&target, decision.as_ref().map(|m| m.preset));
+        let preset = decision.as_ref().map(Match::choice);
+        Ok(CheckPlan {
+            ports,
+            family,
+            resolvers: self.resolver.clone(),
+            pins: self.resolve.clone(),
+            ca_file: self.ca_file.clone(),
+            options: self.probe_options(),
+            discovery: self.discovery_options(&target),
+            provider: self.provider.clone(),
+            preset,
+            catalog,
+            target,
+            // Last: it may ask for the password, which only makes sense once the rest is valid.
+            auth: self.auth_request()?,
+        })
+    }
+
+    /// Flags that do not fit the target or each other, and values that cannot work.
+    fn validate(&self, target: &Target, family: Family) -> Result<(), UsageError> {
         if let Host::Ip(ip) = target.host
             && !family.admits(ip)
         {
@@ -300,13 +333,7 @@ impl CheckArgs {
                     .to_string(),
             ));
         }
-        if let Some(name) = &self.ehlo
-            && (name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()))
-        {
-            return Err(UsageError::Other(format!(
-                "invalid --ehlo {name:?}: give a host name such as client.example.com"
-            )));
-        }
+        validate_ehlo(self.ehlo.as_deref())?;
         if let Some(name) = &self.servername
             && name.parse::<IpAddr>().is_err()
             && !target::is_host_name(name.trim_end_matches('.'))
@@ -315,31 +342,13 @@ impl CheckArgs {
                 "invalid --servername {name:?}: give a host name such as smtp.example.com"
             )));
         }
-        if let Some(path) = &self.ca_file
-            && let Err(e) = std::fs::metadata(path)
-        {
-            return Err(UsageError::Other(format!(
-                "cannot read --ca-file {}: {e}",
-                path.display()
-            )));
-        }
-        let catalog = load_catalog(&self.providers)?;
-        if let Some(id) = &self.provider
-            && catalog.get(id).is_none()
-        {
-            return Err(UsageError::Other(format!(
-                "unknown provider {id:?}; `smtp-doctor providers` lists the known ones"
-            )));
-        }
-        // The run's provider decision for a server: a typed host of a known provider gets its
-        // documented ports and modes, unless the user named ports or a mode.
-        let host_name = match &target.host {
-            Host::Name(name) => Some(name.as_str()),
-            Host::Ip(_) => None,
-        };
-        let decision = catalog.for_server(host_name, self.provider.as_deref());
-        let choice = decision.as_ref().map(Match::choice);
-        let preset = decision.map(|m| m.preset);
+        validate_ca_file(self.ca_file.as_deref())?;
+        Ok(())
+    }
+
+    /// The ports to probe with the security of each: the target's port, else `--port`, else
+    /// the preset's documented ports, else 25, 587 and 465.
+    fn ports(&self, target: &Target, preset: Option<&Preset>) -> Vec<(u16, Security)> {
         let ports: Vec<u16> = match (target.port, preset) {
             (Some(port), _) => vec![port],
             (None, Some(preset)) if self.port.is_empty() && !preset.ports.is_empty() => {
@@ -348,7 +357,7 @@ impl CheckArgs {
             (None, _) if self.port.is_empty() => plan::DEFAULT_PORTS.to_vec(),
             (None, _) => dedup(&self.port),
         };
-        let ports = ports
+        ports
             .into_iter()
             .map(|port| {
                 let documented = preset.and_then(|p| p.port(port));
@@ -359,12 +368,16 @@ impl CheckArgs {
                     {
                         spec.security.probe_security()
                     }
-                    _ => self.security_for(port, &target),
+                    _ => self.security_for(port, target),
                 };
                 (port, security)
             })
-            .collect();
-        let options = ProbeOptions {
+            .collect()
+    }
+
+    /// Timeouts, names and the port map of every probe.
+    fn probe_options(&self) -> ProbeOptions {
+        ProbeOptions {
             ehlo_name: self.ehlo.clone().or_else(local_fqdn),
             connect_timeout: self.connect_timeout,
             step_timeout: self.timeout,
@@ -376,8 +389,12 @@ impl CheckArgs {
             force_starttls: self.security == SecurityChoice::Starttls,
             port_map: self.port_map.clone(),
             ..ProbeOptions::default()
-        };
-        let discovery = DiscoveryOptions {
+        }
+    }
+
+    /// How a domain is read and its endpoints chosen.
+    fn discovery_options(&self, target: &Target) -> DiscoveryOptions {
+        DiscoveryOptions {
             mode: match (self.host, self.inbound) {
                 (true, _) => Mode::Host,
                 (_, true) => Mode::Inbound,
@@ -394,22 +411,7 @@ impl CheckArgs {
                 SecurityChoice::Plain => Some(Security::Plain),
             },
             ..DiscoveryOptions::default()
-        };
-        Ok(CheckPlan {
-            target,
-            ports,
-            family,
-            resolvers: self.resolver.clone(),
-            pins: self.resolve.clone(),
-            ca_file: self.ca_file.clone(),
-            options,
-            discovery,
-            provider: self.provider.clone(),
-            preset: choice,
-            catalog,
-            // Last: it may ask for the password, which only makes sense once the rest is valid.
-            auth: self.auth_request()?,
-        })
+        }
     }
 
     fn security_for(&self, port: u16, target: &Target) -> Security {
@@ -489,27 +491,44 @@ pub struct PortsArgs {
 impl PortsArgs {
     /// Validates the flags into a plan: the ports, and the control hosts to probe on each.
     pub fn plan(&self) -> Result<PortsPlan, UsageError> {
-        let family = match (self.ipv4, self.ipv6) {
-            (true, _) => Family::V4,
-            (_, true) => Family::V6,
-            _ => Family::Any,
-        };
-        if let Some(name) = &self.ehlo
-            && (name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()))
-        {
-            return Err(UsageError::Other(format!(
-                "invalid --ehlo {name:?}: give a host name such as client.example.com"
-            )));
-        }
-        if let Some(path) = &self.ca_file
-            && let Err(e) = std::fs::metadata(path)
-        {
-            return Err(UsageError::Other(format!(
-                "cannot read --ca-file {}: {e}",
-                path.display()
-            )));
-        }
+        let family = family(self.ipv4, self.ipv6);
+        validate_ehlo(self.ehlo.as_deref())?;
+        validate_ca_file(self.ca_file.as_deref())?;
         let catalog = load_catalog(&self.providers)?;
+        let (controls, ports) = self.controls(&catalog, family)?;
+        let plan = PortsPlan {
+            ports,
+            controls,
+            family,
+            resolvers: self.resolver.clone(),
+            ca_file: self.ca_file.clone(),
+            options: ProbeOptions {
+                ehlo_name: self.ehlo.clone().or_else(local_fqdn),
+                connect_timeout: self.connect_timeout,
+                step_timeout: self.timeout,
+                max_time: self.connect_timeout.saturating_add(self.timeout),
+                max_time_flag: None,
+                ..ProbeOptions::default()
+            },
+            catalog,
+        };
+        if plan.probe_count() > plan::MAX_PROBES {
+            return Err(UsageError::Other(format!(
+                "{} probes asked for; at most {} per run (fewer --control hosts or ports)",
+                plan.probe_count(),
+                plan::MAX_PROBES
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// The control hosts (the catalogue's, unless `--no-defaults`, and the user's) and the
+    /// ports shown, in order.
+    fn controls(
+        &self,
+        catalog: &Catalog,
+        family: Family,
+    ) -> Result<(Vec<Control>, Vec<u16>), UsageError> {
         let asked = if self.port.is_empty() {
             plan::DEFAULT_PORTS.to_vec()
         } else {
@@ -540,12 +559,12 @@ impl PortsArgs {
         let mut controls = if self.no_defaults {
             Vec::new()
         } else {
-            plan::default_controls(&catalog, &asked, plan::OPERATORS_PER_PORT)
+            plan::default_controls(catalog, &asked, plan::OPERATORS_PER_PORT)
         };
         for (host, host_ports) in named {
             plan::add_control(
                 &mut controls,
-                plan::user_control(&catalog, &host, host_ports),
+                plan::user_control(catalog, &host, host_ports),
             );
         }
         if controls.is_empty() {
@@ -559,30 +578,41 @@ impl PortsArgs {
             // Only the user's hosts: no column for a port none of them is probed on.
             all_ports.retain(|p| controls.iter().any(|c| c.ports.contains(p)));
         }
-        let plan = PortsPlan {
-            ports: all_ports,
-            controls,
-            family,
-            resolvers: self.resolver.clone(),
-            ca_file: self.ca_file.clone(),
-            options: ProbeOptions {
-                ehlo_name: self.ehlo.clone().or_else(local_fqdn),
-                connect_timeout: self.connect_timeout,
-                step_timeout: self.timeout,
-                max_time: self.connect_timeout.saturating_add(self.timeout),
-                max_time_flag: None,
-                ..ProbeOptions::default()
-            },
-            catalog,
-        };
-        if plan.probe_count() > plan::MAX_PROBES {
-            return Err(UsageError::Other(format!(
-                "{} probes asked for; at most {} per run (fewer --control hosts or ports)",
-                plan.probe_count(),
-                plan::MAX_PROBES
-            )));
+        Ok((controls, all_ports))
+    }
+}
+
+/// `-4`, `-6` or both.
+fn family(ipv4: bool, ipv6: bool) -> Family {
+    match (ipv4, ipv6) {
+        (true, _) => Family::V4,
+        (_, true) => Family::V6,
+        _ => Family::Any,
+    }
+}
+
+/// `--ehlo NAME`: one word, no control characters.
+fn validate_ehlo(name: Option<&str>) -> Result<(), UsageError> {
+    match name {
+        Some(name)
+            if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Err(UsageError::Other(format!(
+                "invalid --ehlo {name:?}: give a host name such as client.example.com"
+            )))
         }
-        Ok(plan)
+        _ => Ok(()),
+    }
+}
+
+/// `--ca-file PEM`: a file that can be read (whether it holds certificates, the run says).
+fn validate_ca_file(path: Option<&std::path::Path>) -> Result<(), UsageError> {
+    match path.map(|p| (p, std::fs::metadata(p))) {
+        Some((path, Err(e))) => Err(UsageError::Other(format!(
+            "cannot read --ca-file {}: {e}",
+            path.display()
+        ))),
+        _ => Ok(()),
     }
 }
 

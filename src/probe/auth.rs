@@ -330,6 +330,10 @@ fn phase_error(stop: &Stop) -> PhaseError {
 }
 
 /// The part of the session after the last EHLO: checks, AUTH, the test message.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the dialogue after EHLO in protocol order: checks, AUTH, MAIL, RCPT, DATA, each step with its deadline"
+)]
 async fn converse(
     session: &mut Session<'_>,
     stream: &mut BoxStream,

@@ -183,6 +183,10 @@ impl Ctx<'_> {
     }
 
     /// One preset, and the span of its id (for the duplicate check).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one preset, field by field, each with its own file:line:field error"
+    )]
     fn preset(&self, index: usize, raw: RawPreset) -> Result<(Preset, Range<usize>), LoadError> {
         let id = raw.id.get_ref().trim().to_string();
         if id.is_empty()

@@ -342,6 +342,7 @@ type ErrorCase = (&'static str, String, usize, &'static str, &'static str);
 const HEAD: &str = "[[provider]]\nid = \"acme\"\nname = \"ACME\"\n";
 
 /// Cases that add lines to a valid three-line preset, so the problem is on line 4 or later.
+#[expect(clippy::too_many_lines, reason = "a case table")]
 fn after_head() -> Vec<ErrorCase> {
     let cases: [(&str, &str, usize, &str, &str); 17] = [
         (

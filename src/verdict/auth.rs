@@ -468,6 +468,10 @@ pub fn explain_auth(
 
 /// What a refusal during the test message means. `provider` is the preset's entry for the
 /// reply, which wins when given.
+#[expect(
+    clippy::too_many_lines,
+    reason = "a rule table: one arm per RFC 4954 reply class"
+)]
 pub fn explain_send(
     command: SendCommand,
     reply: &Reply,
@@ -703,6 +707,10 @@ pub fn judge(check: &CredentialCheck) -> Vec<Finding> {
     findings
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "a rule table: one arm per outcome of the credential check"
+)]
 fn attempt_finding(check: &CredentialCheck, attempt: &AuthAttempt) -> Finding {
     let user = &check.user;
     let at = attempt
@@ -800,6 +808,10 @@ fn attempt_finding(check: &CredentialCheck, attempt: &AuthAttempt) -> Finding {
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "a rule table: one arm per outcome of the test message"
+)]
 fn send_finding(send: &SendAttempt) -> Option<Finding> {
     let at = send
         .endpoint

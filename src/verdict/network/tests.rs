@@ -56,6 +56,7 @@ fn facts(rows: Vec<Vec<Fact>>) -> Vec<Fact> {
 type Expected = Vec<(Kind, Option<u16>)>;
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "a case table")]
 fn conclusion_table() {
     use Kind as K;
     let ports = [25, 587, 465];
@@ -451,6 +452,7 @@ fn failed(host: &str, state: State, phase: Phase, message: &str) -> Observation 
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "a case table")]
 fn classification_table() {
     let catalog = Catalog::builtin().unwrap();
     let gmail = catalog.get("gmail");
