@@ -315,6 +315,20 @@ pub struct Query {
     pub elapsed: Duration,
 }
 
+/// The addresses the answers of `queries` give, of `family` only, IPv4 first, each once.
+pub fn usable_addresses(queries: &[Query], family: Family) -> Vec<IpAddr> {
+    let mut addresses: Vec<IpAddr> = queries
+        .iter()
+        .filter_map(|q| q.answer.as_ref().ok())
+        .flatten()
+        .copied()
+        .filter(|ip| family.admits(*ip))
+        .collect();
+    addresses.sort_by_key(|ip| (ip.is_ipv6(), *ip));
+    addresses.dedup();
+    addresses
+}
+
 /// One PTR name of an address and what its forward look-up gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardCheck {

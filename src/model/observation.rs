@@ -28,6 +28,16 @@ impl Security {
         }
     }
 
+    /// What a mail client's settings call it: `STARTTLS`, `SSL/TLS (implicit TLS)`, or
+    /// `no encryption`.
+    pub fn client_label(self) -> &'static str {
+        match self {
+            Security::Starttls => "STARTTLS",
+            Security::ImplicitTls => "SSL/TLS (implicit TLS)",
+            Security::Plain => "no encryption",
+        }
+    }
+
     /// The mode a port conventionally uses: implicit TLS on 465 and 2465, STARTTLS elsewhere.
     pub fn default_for_port(port: u16) -> Security {
         match port {

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use crate::dns::{
     LookupFailure, Mx, Query, Resolver, ReverseDns, SUBMISSION_SRV, SUBMISSIONS_SRV, Srv,
-    is_null_mx, srv_not_offered,
+    is_null_mx, srv_not_offered, usable_addresses,
 };
 use crate::model::{
     Candidate, Discovery, Endpoint, HostLookup, Mode, NotProbed, Observation, Planned, Role,
@@ -744,15 +744,7 @@ impl<'a> Engine<'a> {
         let queries = self
             .bounded(resolver.addresses(host, self.plan.family), Vec::new())
             .await;
-        let mut addresses: Vec<IpAddr> = queries
-            .iter()
-            .filter_map(|q| q.answer.as_ref().ok())
-            .flatten()
-            .copied()
-            .filter(|ip| self.plan.family.admits(*ip))
-            .collect();
-        addresses.sort_by_key(|ip| (ip.is_ipv6(), *ip));
-        addresses.dedup();
+        let addresses = usable_addresses(&queries, self.plan.family);
         Resolved { addresses, queries }
     }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use tokio::time::{Instant, timeout_at};
 
-use crate::dns::{Query, Resolver};
+use crate::dns::{Query, Resolver, usable_addresses};
 use crate::model::{Endpoint, Security};
 use crate::probe::Pool;
 use crate::providers::Preset;
@@ -176,14 +176,7 @@ impl Engine<'_> {
         )
         .await
         .unwrap_or_default();
-        let mut addresses: Vec<IpAddr> = queries
-            .iter()
-            .filter_map(|q| q.answer.as_ref().ok())
-            .flatten()
-            .copied()
-            .filter(|ip| self.plan.family.admits(*ip))
-            .collect();
-        addresses.sort_by_key(|ip| (ip.is_ipv6(), *ip));
+        let addresses = usable_addresses(&queries, self.plan.family);
         match addresses.first() {
             Some(ip) => (Some(*ip), queries, None),
             None => {

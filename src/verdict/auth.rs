@@ -736,15 +736,7 @@ fn attempt_finding(check: &CredentialCheck, attempt: &AuthAttempt) -> Finding {
     let (id, severity, message, advice) = match attempt.outcome {
         AuthOutcome::Authenticated => {
             let how = attempt.endpoint.as_ref().map_or_else(String::new, |e| {
-                format!(
-                    "port {} with {}",
-                    e.port,
-                    match e.security {
-                        crate::model::Security::ImplicitTls => "SSL/TLS (implicit TLS)",
-                        crate::model::Security::Starttls => "STARTTLS",
-                        crate::model::Security::Plain => "no encryption",
-                    }
-                )
+                format!("port {} with {}", e.port, e.security.client_label())
             });
             (
                 FindingId::AuthOk,

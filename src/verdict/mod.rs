@@ -66,6 +66,9 @@ const DEPTH_ZERO_SELF_SIGNED: i32 = 18;
 /// OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED.
 const NOT_YET_VALID: i32 = 9;
 const EXPIRED: i32 = 10;
+/// OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_EMAIL_MISMATCH and
+/// X509_V_ERR_IP_ADDRESS_MISMATCH: the name check, judged as `cert.name_mismatch`.
+const NAME_MISMATCHES: std::ops::RangeInclusive<i32> = 62..=64;
 
 /// Ports where a mail client submits mail (RFC 6409, RFC 8314, common alternatives); on these
 /// missing STARTTLS is an error and AUTH in clear text is a warning.
@@ -346,7 +349,9 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
         let reason = v
             .errors
             .iter()
-            .find(|e| !matches!(e.code, 9 | 10 | 62..=64))
+            .find(|e| {
+                e.code != NOT_YET_VALID && e.code != EXPIRED && !NAME_MISMATCHES.contains(&e.code)
+            })
             .map(|e| e.message.as_str())
             .unwrap_or("it does not chain to a trusted root");
         out.add(

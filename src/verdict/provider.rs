@@ -120,15 +120,6 @@ fn port_unsupported(out: &mut Out<'_>) {
     );
 }
 
-/// How a security mode reads in a sentence.
-fn security_phrase(security: Security) -> &'static str {
-    match security {
-        Security::Starttls => "STARTTLS",
-        Security::ImplicitTls => "implicit TLS (SSL/TLS)",
-        Security::Plain => "no encryption",
-    }
-}
-
 fn mode_mismatch(out: &mut Out<'_>, spec: &PortSpec) {
     let obs = out.obs;
     let name = &out.preset.name;
@@ -166,7 +157,7 @@ fn mode_mismatch(out: &mut Out<'_>, spec: &PortSpec) {
             Severity::Error,
             format!(
                 "Port {port} was tried with {}, but {name} documents {} there.",
-                security_phrase(probed),
+                probed.client_label(),
                 documented.label()
             ),
             format!(

@@ -9,6 +9,7 @@ mod dns;
 mod docs;
 mod domain;
 mod interop;
+mod layers;
 mod ports;
 mod providers;
 mod support;
