@@ -11,7 +11,7 @@ pub use id::FindingId;
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::model::{Observation, Phase, Security, State, TlsFacts, WrongMode};
+use crate::model::{Observation, Phase, Security, State, TlsFacts, Verification, WrongMode};
 
 /// How bad a finding is. Any `Error` makes the exit code 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -69,6 +69,19 @@ const EXPIRED: i32 = 10;
 /// OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_EMAIL_MISMATCH and
 /// X509_V_ERR_IP_ADDRESS_MISMATCH: the name check, judged as `cert.name_mismatch`.
 const NAME_MISMATCHES: std::ops::RangeInclusive<i32> = 62..=64;
+
+/// Why a chain is not trusted, in OpenSSL's words: its first error that is not about dates or
+/// the name (those have findings of their own).
+fn untrusted_reason(v: &Verification) -> &str {
+    v.errors
+        .iter()
+        .find(|e| {
+            e.code != NOT_YET_VALID && e.code != EXPIRED && !NAME_MISMATCHES.contains(&e.code)
+        })
+        .map_or("it does not chain to a trusted root", |e| {
+            e.message.as_str()
+        })
+}
 
 /// Ports where a mail client submits mail (RFC 6409, RFC 8314, common alternatives); on these
 /// missing STARTTLS is an error and AUTH in clear text is a warning.
@@ -346,14 +359,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
             "Install a certificate from a public CA (for example Let's Encrypt); clients that verify will refuse this one.",
         );
     } else if !v.trusted {
-        let reason = v
-            .errors
-            .iter()
-            .find(|e| {
-                e.code != NOT_YET_VALID && e.code != EXPIRED && !NAME_MISMATCHES.contains(&e.code)
-            })
-            .map(|e| e.message.as_str())
-            .unwrap_or("it does not chain to a trusted root");
+        let reason = untrusted_reason(v);
         out.add(
             FindingId::CertUntrusted,
             Severity::Error,
