@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 use crate::support::pki::{self, Leaf, TestCa, Validity};
 use crate::support::server::{Blackhole, Flood, FloodAt, Scenario, Starttls, TestServer};
-use crate::support::{assert_finding, assert_no_finding, finding, run_check, run_raw};
+use crate::support::{Invocation, assert_finding, assert_no_finding, finding, run_check, run_raw};
 
 /// The name every test certificate is made for, and the one passed as `--servername`.
 const NAME: &str = "mail.test";
@@ -923,5 +923,40 @@ fn no_route_is_skipped_not_failed() {
         // Nothing at all was probed: that is an error of the run, not of the server.
         assert_finding(&doc, "network.no_route");
         assert_eq!(doc["summary"]["errors"], 1, "{doc:#}");
+    }
+}
+
+/// A reader that goes away (`| head`) is no failure: whether JSON or the table, the run stops
+/// writing quietly and exits 0, even when it found errors. The slow greeting makes sure the
+/// report is written after the pipe was closed.
+#[test]
+fn closed_stdout_ends_quietly_with_exit_0() {
+    let pki = Pki::new();
+    let server = TestServer::start(
+        Scenario::new()
+            .identity(pki.good())
+            .banner_delay(Duration::from_millis(300)),
+    );
+    // No greeting within the timeout: an error finding, which would exit 1 with a reader.
+    let silent = TestServer::start(Scenario::new().identity(pki.good()).silent());
+    for (port, timeout, extra) in [
+        (server.port(), "2s", vec!["--json", "--transcript"]),
+        (server.port(), "2s", vec![]),
+        (silent.port(), "300ms", vec!["--json"]),
+    ] {
+        let mut args = base_args(&pki, port, timeout);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let run = Invocation::new(&args).stdout_closed().run();
+        assert_eq!(run.code, 0, "{args:?}: stderr {:?}", run.stderr);
+        assert_eq!(run.stderr, "", "{args:?}");
+    }
+    for args in [
+        &["providers", "--json"][..],
+        &["providers"],
+        &["providers", "gmail"],
+    ] {
+        let run = Invocation::new(args).stdout_closed().run();
+        assert_eq!(run.code, 0, "{args:?}: stderr {:?}", run.stderr);
+        assert_eq!(run.stderr, "", "{args:?}");
     }
 }

@@ -50,6 +50,7 @@ pub struct Invocation {
     envs: Vec<(String, String)>,
     env_removes: Vec<String>,
     stdin: Option<Vec<u8>>,
+    stdout_closed: bool,
 }
 
 impl Invocation {
@@ -81,6 +82,13 @@ impl Invocation {
     /// Writes `bytes` to the binary's standard input, then closes it.
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Invocation {
         self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Closes the reading end of the binary's stdout right after it starts, as `| head -0`
+    /// would: every write it makes then fails with a broken pipe.
+    pub fn stdout_closed(mut self) -> Invocation {
+        self.stdout_closed = true;
         self
     }
 
@@ -124,7 +132,13 @@ impl Invocation {
                 result => result.expect("write stdin"),
             })
         });
-        let stdout = drain(child.stdout.take().expect("stdout"));
+        let pipe = child.stdout.take().expect("stdout");
+        let stdout = if self.stdout_closed {
+            drop(pipe);
+            std::thread::spawn(Vec::new)
+        } else {
+            drain(pipe)
+        };
         let stderr = drain(child.stderr.take().expect("stderr"));
         let code = wait(&mut child, &self.args);
         if let Some(input) = input {
