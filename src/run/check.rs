@@ -50,7 +50,7 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
     Ok(CheckReport {
         target: TargetInfo {
             input: plan.target.input.clone(),
-            kind: outcome.discovery.kind.as_str(),
+            kind: outcome.discovery.kind,
         },
         duration: started.elapsed(),
         observations,

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::dns::Query;
-use crate::model::{CredentialCheck, Discovery, Endpoint, Observation};
+use crate::model::{CredentialCheck, Discovery, Endpoint, Observation, TargetKind};
 use crate::providers::MatchReason;
 use crate::verdict::network::{Class, Conclusion};
 use crate::verdict::provider::Settings;
@@ -15,8 +15,8 @@ use crate::verdict::{Finding, Severity};
 pub struct TargetInfo {
     /// The target as typed.
     pub input: String,
-    /// `host`, `ip`, `domain` or `address`.
-    pub kind: &'static str,
+    /// What it turned out to be: a server name, an address, a mail domain, an e-mail address.
+    pub kind: TargetKind,
 }
 
 /// The provider preset the run was judged against, and why.

@@ -74,7 +74,7 @@ impl<'a> Document<'a> {
             tool: Tool::current(),
             target: TargetJson {
                 input: &report.target.input,
-                kind: report.target.kind,
+                kind: report.target.kind.as_str(),
                 domain: report.discovery.domain.as_deref(),
             },
             duration_ms: ms(report.duration),

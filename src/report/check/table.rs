@@ -422,6 +422,7 @@ pub(super) mod tests {
 
     use super::super::overview::certificate_verdict;
     use super::*;
+    use crate::model::TargetKind;
     use crate::model::{Endpoint, Phase, PhaseError, Verification, VerifyError};
     use crate::report::text::{WIDTH, wrap};
     use crate::run::outcome::TargetInfo;
@@ -587,7 +588,7 @@ pub(super) mod tests {
         CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
-                kind: "host",
+                kind: TargetKind::Host,
             },
             duration: Duration::from_millis(1234),
             observations: vec![refused, good, skipped],
@@ -710,7 +711,7 @@ pub(super) mod tests {
         let healthy = CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
-                kind: "host",
+                kind: TargetKind::Host,
             },
             duration: Duration::from_millis(5),
             observations: vec![good_starttls()],
@@ -761,7 +762,7 @@ pub(super) mod tests {
         let mut report = CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
-                kind: "host",
+                kind: TargetKind::Host,
             },
             duration: Duration::ZERO,
             observations: Vec::new(),
@@ -826,7 +827,7 @@ pub(super) mod tests {
         let report = CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
-                kind: "host",
+                kind: TargetKind::Host,
             },
             duration: Duration::from_millis(5),
             observations: vec![helo_only, implicit, ssh],

@@ -106,6 +106,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::model::TargetKind;
     use crate::model::{Observation, Security};
     use crate::report::check::table::tests::{endpoint, finding, ip};
     use crate::run::outcome::TargetInfo;
@@ -155,7 +156,7 @@ mod tests {
         CheckReport {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
-                kind: "host",
+                kind: TargetKind::Host,
             },
             duration: Duration::from_millis(40),
             observations: vec![good, skipped],
