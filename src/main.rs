@@ -60,7 +60,7 @@ fn write_check(
         report::check::json::write(report, out, args.transcript)
     } else {
         if args.transcript {
-            report::check::transcript::write(report, out, color)?;
+            report::check::transcript::write_dialogue(report, out, color)?;
             writeln!(out)?;
         }
         report::check::table::write(report, out, color)
@@ -147,6 +147,7 @@ fn block_on<T, E: Display>(pipeline: impl Future<Output = Result<T, E>>) -> Resu
 fn emit(code: ExitCode, write: impl FnOnce(&mut dyn Write, bool) -> io::Result<()>) -> ExitCode {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
+    report::text::set_width(report::text::output_width(terminal));
     let mut out = io::BufWriter::new(stdout.lock());
     match write(&mut out, terminal).and_then(|()| out.flush()) {
         Ok(()) => code,

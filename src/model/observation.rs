@@ -194,6 +194,9 @@ pub struct PhaseError {
     pub phase: Phase,
     /// What happened, in plain words.
     pub message: String,
+    /// The run's own deadline (`--max-time`) ended this step, not the server nor a step
+    /// timeout: the server had not answered yet, which says nothing about whether it would.
+    pub run_deadline: bool,
 }
 
 /// The STARTTLS step as seen.
@@ -575,6 +578,7 @@ impl AuthAttempt {
             error: Some(PhaseError {
                 phase: Phase::Auth,
                 message: message.into(),
+                run_deadline: false,
             }),
             duration: None,
             transcript: Vec::new(),

@@ -231,6 +231,7 @@ fn skipped(wanted: &SendRequest) -> SendAttempt {
     attempt.error = Some(PhaseError {
         phase: Phase::Send,
         message: "not sent: no AUTH attempt succeeded".to_string(),
+        run_deadline: false,
     });
     attempt
 }
@@ -326,6 +327,7 @@ fn phase_error(stop: &Stop) -> PhaseError {
     PhaseError {
         phase: stop.phase,
         message: stop.message.clone(),
+        run_deadline: false,
     }
 }
 
@@ -368,6 +370,7 @@ async fn converse(
             attempt.error = Some(PhaseError {
                 phase: Phase::Auth,
                 message: e.to_string(),
+                run_deadline: false,
             });
             session.note(Direction::Error, &format!("AUTH not sent: {e}"));
             return Ok(());
@@ -386,6 +389,7 @@ async fn converse(
             attempt.error = Some(PhaseError {
                 phase: Phase::Auth,
                 message: reason,
+                run_deadline: false,
             });
             return Ok(());
         }
@@ -417,6 +421,7 @@ async fn converse(
             attempt.error = Some(PhaseError {
                 phase: Phase::Auth,
                 message: reason,
+                run_deadline: false,
             });
         }
     }
@@ -472,6 +477,7 @@ async fn send_message(
             out.error = Some(PhaseError {
                 phase: Phase::Send,
                 message: format!("the test message could not be made: {e}"),
+                run_deadline: false,
             });
             return Ok(());
         }
@@ -535,6 +541,7 @@ fn refused(command: SendCommand, reply: &Reply) -> (SendOutcome, Option<PhaseErr
             Some(PhaseError {
                 phase: Phase::Send,
                 message,
+                run_deadline: false,
             }),
         )
     }

@@ -43,6 +43,8 @@ pub(super) struct Stop {
     pub(super) phase: Phase,
     /// What happened, in plain words.
     pub(super) message: String,
+    /// The run's deadline ended it (see [`PhaseError::run_deadline`]).
+    pub(super) run_deadline: bool,
 }
 
 impl Stop {
@@ -51,7 +53,14 @@ impl Stop {
             state,
             phase,
             message: message.into(),
+            run_deadline: false,
         }
+    }
+
+    /// The same stop, marked as ended by the run's deadline.
+    fn at_run_deadline(mut self) -> Stop {
+        self.run_deadline = true;
+        self
     }
 }
 
@@ -68,6 +77,7 @@ pub(super) async fn probe(
         session.obs.error = Some(PhaseError {
             phase: Phase::Connect,
             message,
+            run_deadline: false,
         });
         return session.obs;
     }
@@ -133,6 +143,7 @@ impl Session<'_> {
         self.obs.error = Some(PhaseError {
             phase: stop.phase,
             message: stop.message,
+            run_deadline: stop.run_deadline,
         });
     }
 
@@ -313,6 +324,9 @@ impl Session<'_> {
             self.obs.timings.connect = Some(elapsed);
         }
         match result {
+            Err(_) if Instant::now() >= self.deadline => {
+                Err(self.timeout_stop(Phase::Connect, elapsed))
+            }
             Err(_) => Err(Stop::new(
                 State::Timeout,
                 Phase::Connect,
@@ -355,17 +369,19 @@ impl Session<'_> {
     }
 
     fn timeout_stop(&self, phase: Phase, waited: Duration) -> Stop {
-        let message = if Instant::now() >= self.deadline {
+        if Instant::now() >= self.deadline {
             let flag = self
                 .options
                 .max_time_flag
                 .map(|f| format!(" ({f})"))
                 .unwrap_or_default();
-            format!(
+            let message = format!(
                 "the run's time limit{flag} was reached during {phase} after {} ms",
                 waited.as_millis()
-            )
-        } else {
+            );
+            return Stop::new(State::Timeout, phase, message).at_run_deadline();
+        }
+        let message = {
             match phase {
                 Phase::Banner => format!("no greeting within {} ms", waited.as_millis()),
                 Phase::Tls => format!(

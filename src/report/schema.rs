@@ -35,6 +35,7 @@ pub(crate) struct Tool {
 pub(crate) struct ErrorJson<'a> {
     phase: &'static str,
     message: &'a str,
+    run_deadline: bool,
 }
 
 #[derive(Serialize)]
@@ -286,6 +287,7 @@ impl<'a> From<&'a PhaseError> for ErrorJson<'a> {
         ErrorJson {
             phase: e.phase.as_str(),
             message: &e.message,
+            run_deadline: e.run_deadline,
         }
     }
 }

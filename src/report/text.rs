@@ -4,6 +4,7 @@
 //! titles). It imports no renderer.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -13,13 +14,98 @@ use comfy_table::{ContentArrangement, Table, presets};
 use crate::model::{Endpoint, Security};
 use crate::verdict::{Finding, Severity};
 
-/// The width the output is laid out for; wider values wrap.
+/// The width the output is laid out for when nothing says otherwise (not a terminal, no
+/// `COLUMNS`).
 pub const WIDTH: usize = 100;
+
+/// The narrowest layout: below it, labels and values no longer fit side by side.
+pub const MIN_WIDTH: usize = 40;
+
+/// The widest layout: longer lines are harder to read, however wide the terminal.
+pub const MAX_WIDTH: usize = 120;
+
+thread_local! {
+    /// The layout width of the output this thread writes ([`set_width`]).
+    static LAYOUT_WIDTH: Cell<usize> = const { Cell::new(WIDTH) };
+}
+
+/// The width to lay the output out for: the terminal's when stdout is one, else `COLUMNS`
+/// when set, else [`WIDTH`]; kept within [`MIN_WIDTH`] and [`MAX_WIDTH`].
+pub fn output_width(stdout_is_terminal: bool) -> usize {
+    let terminal = stdout_is_terminal
+        .then(|| terminal_size::terminal_size_of(io::stdout()))
+        .flatten()
+        .map(|(terminal_size::Width(w), _)| usize::from(w));
+    let columns = || {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+    };
+    terminal
+        .or_else(columns)
+        .filter(|w| *w > 0)
+        .unwrap_or(WIDTH)
+        .clamp(MIN_WIDTH, MAX_WIDTH)
+}
+
+/// Lays out what this thread writes from now on for `width` columns (the writer path sets it
+/// once, from [`output_width`], before a renderer runs).
+pub fn set_width(width: usize) {
+    LAYOUT_WIDTH.with(|w| w.set(width.clamp(MIN_WIDTH, MAX_WIDTH)));
+}
+
+/// The layout width of this thread's output: no line a renderer writes is longer.
+pub fn width() -> usize {
+    LAYOUT_WIDTH.with(Cell::get)
+}
 
 /// Column where values of the details block start (two spaces, a 12-wide label, a space).
 const LABEL_WIDTH: usize = 12;
 
 const VALUE_COLUMN: usize = 2 + LABEL_WIDTH + 1;
+
+/// A report's closing line: the counts in bold, then `verdict` in `tone`, wrapped to the
+/// layout width (the counts always fit on the first line).
+pub fn closing_line(
+    errors: usize,
+    warnings: usize,
+    verdict: &str,
+    tone: Tone,
+    color: bool,
+) -> String {
+    let counts = format!(
+        "{}, {}.",
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings")
+    );
+    let lines = wrap(&format!("{counts} {verdict}"), width());
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match line.strip_prefix(counts.as_str()).filter(|_| i == 0) {
+            Some(rest) => out.push(format!(
+                "{}{}",
+                paint(&counts, color, Tone::Bold),
+                paint(rest, color, tone)
+            )),
+            None => out.push(paint(line, color, tone)),
+        }
+    }
+    out.join("\n")
+}
+
+/// A heading in bold, wrapped to the layout width.
+pub fn heading(text: &str, color: bool) -> String {
+    wrapped(text, color, Tone::Bold)
+}
+
+/// `text` wrapped to the layout width, each line in `tone`.
+pub fn wrapped(text: &str, color: bool, tone: Tone) -> String {
+    wrap(text, width())
+        .iter()
+        .map(|line| paint(line, color, tone))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// "Problems found: " and the distinct ids of the error findings, in order.
 pub fn problems_found(findings: &[Finding]) -> String {
@@ -42,7 +128,7 @@ pub fn field(
 ) -> io::Result<()> {
     let mut label = Some(label);
     for value in values {
-        for line in wrap(value, WIDTH - VALUE_COLUMN) {
+        for line in wrap(value, width().saturating_sub(VALUE_COLUMN)) {
             let text = match tone {
                 Some(tone) => paint(&line, color, tone),
                 None => line,
@@ -88,7 +174,7 @@ pub fn write_marked(
     color: bool,
 ) -> io::Result<()> {
     let pad = " ".repeat(indent);
-    for (i, line) in wrap(text, WIDTH.saturating_sub(indent + 2))
+    for (i, line) in wrap(text, width().saturating_sub(indent + 2))
         .iter()
         .enumerate()
     {
@@ -101,7 +187,7 @@ pub fn write_marked(
     if advice.is_empty() {
         return Ok(());
     }
-    for (i, line) in wrap(&clean(advice), WIDTH.saturating_sub(indent + 4))
+    for (i, line) in wrap(&clean(advice), width().saturating_sub(indent + 4))
         .iter()
         .enumerate()
     {
@@ -204,9 +290,9 @@ fn needs_escape(c: char) -> bool {
         )
 }
 
-/// Splits `text` at spaces into lines of at most `width` characters; a longer word gets a
-/// line of its own. Leading spaces are kept as an indent on every line. Never returns an empty
-/// list.
+/// Splits `text` at spaces into lines of at most `width` characters (at least 20); a longer
+/// word is cut into pieces of that length. Leading spaces are kept as an indent on every line.
+/// Never returns an empty list.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let body = text.trim_start_matches(' ');
     let indent = &text[..text.len() - body.len()];
@@ -214,7 +300,16 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::from(indent);
     let mut len = 0;
-    for word in body.split(' ').filter(|w| !w.is_empty()) {
+    // A word longer than a line (a long host name, a hash) is cut into line-long pieces.
+    let words = body.split(' ').filter(|w| !w.is_empty()).flat_map(|word| {
+        let chars: Vec<char> = word.chars().collect();
+        chars
+            .chunks(width)
+            .map(|piece| piece.iter().collect::<String>())
+            .collect::<Vec<_>>()
+    });
+    for word in words {
+        let word = word.as_str();
         let word_len = word.chars().count();
         if len > 0 && len + 1 + word_len > width {
             lines.push(std::mem::replace(&mut line, String::from(indent)));
@@ -270,7 +365,7 @@ pub fn paint(text: &str, color: bool, tone: Tone) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-/// A grid table laid out for [`WIDTH`] columns; styled (colours, bold) only when `color`.
+/// A grid table laid out for [`width`] columns; styled (colours, bold) only when `color`.
 pub fn table_style(color: bool) -> Table {
     let mut table = Table::new();
     table
@@ -278,7 +373,7 @@ pub fn table_style(color: bool) -> Table {
         // The caller decides about colour and the width; comfy-table must not look at stdout.
         .force_no_tty()
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(u16::try_from(WIDTH).unwrap_or(u16::MAX));
+        .set_width(u16::try_from(width()).unwrap_or(u16::MAX));
     if color {
         table.enforce_styling();
     }

@@ -606,6 +606,7 @@ mod tests {
             obs.error = Some(PhaseError {
                 phase: Phase::Connect,
                 message: "details".into(),
+                run_deadline: false,
             });
         }
         obs

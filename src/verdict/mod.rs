@@ -141,6 +141,25 @@ impl Findings<'_> {
     }
 }
 
+/// A step the run's own deadline (`--max-time`) ended: said as such, not blamed on the server.
+fn run_deadline(out: &mut Findings<'_>, phase: Option<Phase>, detail: &str) {
+    let addr = out.obs.endpoint.describe();
+    let id = match phase {
+        Some(Phase::Connect) => FindingId::PortTimeout,
+        Some(Phase::Banner) => FindingId::SmtpNoBanner,
+        _ => FindingId::SmtpTimeout,
+    };
+    let step = phase.map_or_else(|| "the probe".to_string(), |p| p.to_string());
+    out.add(
+        id,
+        Severity::Error,
+        format!(
+            "The run's deadline ended the wait for {addr} during {step}, not the server: {detail}. It had not answered yet, which says nothing about whether it would have."
+        ),
+        "Give the run more time with --max-time (or probe fewer ports), then check again.",
+    );
+}
+
 /// How far the connection got: refused, silent, unreachable, not SMTP, wrong TLS mode.
 #[expect(
     clippy::too_many_lines,
@@ -154,6 +173,10 @@ fn connection(out: &mut Findings<'_>) {
     let phase = error.map(|e| e.phase);
     let detail = error.map(|e| e.message.as_str()).unwrap_or("");
 
+    if obs.state == State::Timeout && error.is_some_and(|e| e.run_deadline) {
+        run_deadline(out, phase, detail);
+        return;
+    }
     if let Some(mode) = obs.wrong_mode {
         let (message, advice) = match mode {
             WrongMode::ImplicitTlsOnStarttlsPort => (
@@ -524,6 +547,7 @@ mod tests {
         o.error = Some(PhaseError {
             phase,
             message: "details".into(),
+            run_deadline: false,
         });
         o
     }

@@ -886,6 +886,19 @@ fn max_time_bounds_the_run() {
     assert_eq!(e["error"]["phase"], "banner");
     let message = e["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("--max-time"), "{message}");
+    // The user's deadline ended it, and the finding says so instead of blaming the server.
+    assert_eq!(e["error"]["run_deadline"], true, "{doc:#}");
+    let no_banner = finding(&doc, "smtp.no_banner").unwrap_or_else(|| panic!("{doc:#}"));
+    let said = no_banner["message"].as_str().unwrap_or_default();
+    assert!(said.contains("run's deadline"), "{said}");
+    assert!(!said.contains("overloaded"), "{said}");
+    assert!(
+        no_banner["advice"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("--max-time"),
+        "{no_banner:#}"
+    );
     // The engine's own clock, not the test's: the run stopped at the limit, not after 20 s.
     let total = e["timings_ms"]["total"].as_u64().unwrap_or(u64::MAX);
     assert!(total < 10_000, "total {total} ms");
@@ -959,4 +972,28 @@ fn closed_stdout_ends_quietly_with_exit_0() {
         assert_eq!(run.code, 0, "{args:?}: stderr {:?}", run.stderr);
         assert_eq!(run.stderr, "", "{args:?}");
     }
+}
+
+/// `--transcript` with the table shows the dialogue, then the table: each finding and the
+/// closing line once, not once in each.
+#[test]
+fn transcript_with_table_says_each_finding_once() {
+    let pki = Pki::new();
+    let server = TestServer::start(
+        Scenario::new()
+            .identity(pki.good())
+            .starttls(Starttls::NotOffered),
+    );
+    let mut args = base_args(&pki, server.port(), "2s");
+    args.extend([
+        "--transcript".to_string(),
+        "--color".to_string(),
+        "never".to_string(),
+    ]);
+    let run = Invocation::new(&args).run();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("<- 220"), "{}", run.stdout);
+    let count = |needle: &str| run.stdout.matches(needle).count();
+    assert_eq!(count("starttls.missing:"), 1, "{}", run.stdout);
+    assert_eq!(count("Problems found:"), 1, "{}", run.stdout);
 }

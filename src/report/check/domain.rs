@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use super::overview::summary_table;
 use crate::dns::ReverseDns;
 use crate::model::{Candidate, Endpoint, Observation, Role, Section, Source, TargetKind};
-use crate::report::text::{Tone, clean, field, mode_name, paint};
+use crate::report::text::{Tone, clean, field, mode_name, wrapped};
 use crate::run::outcome::CheckReport;
 
 /// What the heading adds after the target: ` (mail domain)`, ` (e-mail address at example.com)`.
@@ -40,7 +40,7 @@ pub(super) fn write_sections(
                 clean(domain)
             ),
         };
-        writeln!(out, "{}", paint(&title, color, Tone::Bold))?;
+        writeln!(out, "{}", wrapped(&title, color, Tone::Bold))?;
         if section.role == Role::Inbound {
             write_mx(report, out, color)?;
         }

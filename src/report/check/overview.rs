@@ -6,7 +6,7 @@ use comfy_table::{Attribute, Cell, CellAlignment, Color as CellColor, Table};
 
 use crate::model::{Observation, State};
 use crate::report::text::{
-    Tone, clean, format_ms, host_is_address, mode_name, paint, plural, plural_i64, problems_found,
+    Tone, clean, closing_line, format_ms, host_is_address, mode_name, plural_i64, problems_found,
     table_style,
 };
 use crate::run::outcome::CheckReport;
@@ -119,11 +119,6 @@ pub(super) fn certificate_verdict(
 pub(super) fn summary_line(report: &CheckReport, color: bool) -> String {
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);
-    let counts = format!(
-        "{}, {}.",
-        plural(errors, "error", "errors"),
-        plural(warnings, "warning", "warnings")
-    );
     let probed = report
         .observations
         .iter()
@@ -140,9 +135,5 @@ pub(super) fn summary_line(report: &CheckReport, color: bool) -> String {
     } else {
         ("All checked endpoints are healthy.".to_owned(), Tone::Green)
     };
-    format!(
-        "{} {}",
-        paint(&counts, color, Tone::Bold),
-        paint(&verdict, color, tone)
-    )
+    closing_line(errors, warnings, &verdict, tone, color)
 }

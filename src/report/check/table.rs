@@ -13,8 +13,8 @@ use crate::model::{
     CertFacts, Observation, Security, StarttlsObservation, State, Timings, TlsFacts, WrongMode,
 };
 use crate::report::text::{
-    Tone, clean, endpoint_title, field, format_duration, format_ms, paint, plural, plural_i64,
-    write_finding,
+    self, Tone, clean, endpoint_title, field, format_duration, format_ms, paint, plural,
+    plural_i64, write_finding,
 };
 use crate::run::outcome::CheckReport;
 use crate::smtp::{Ehlo, Keyword, Reply};
@@ -27,7 +27,7 @@ const VERIFY_ERRORS_SHOWN: usize = 3;
 
 /// Writes the human report for `report`; ANSI colour only when `color` is true.
 pub fn write(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    writeln!(out, "{}", paint(&heading(report), color, Tone::Bold))?;
+    writeln!(out, "{}", text::heading(&heading(report), color))?;
     if !report.discovery.sections.is_empty() {
         // A mail domain: one overview per section (sending, receiving).
         super::domain::write_sections(report, out, color)?;
@@ -76,13 +76,13 @@ fn write_details(
             |e| clean(&e.message).into_owned(),
         );
         let line = format!("{}: skipped ({reason})", endpoint_title(endpoint));
-        return writeln!(out, "{}", paint(&line, color, Tone::Yellow));
+        return writeln!(out, "{}", text::wrapped(&line, color, Tone::Yellow));
     }
 
     writeln!(
         out,
         "{}",
-        paint(&endpoint_title(endpoint), color, Tone::Bold)
+        text::wrapped(&endpoint_title(endpoint), color, Tone::Bold)
     )?;
     if let Some(banner) = &observation.banner {
         field(out, "banner", &reply_lines(banner), color, None)?;
@@ -424,7 +424,7 @@ pub(super) mod tests {
     use super::*;
     use crate::model::TargetKind;
     use crate::model::{Endpoint, Phase, PhaseError, Verification, VerifyError};
-    use crate::report::text::{WIDTH, wrap};
+    use crate::report::text::{MIN_WIDTH, WIDTH, set_width, wrap};
     use crate::run::outcome::TargetInfo;
     use crate::verdict::{Finding, FindingId, Severity};
 
@@ -562,6 +562,7 @@ pub(super) mod tests {
         refused.error = Some(PhaseError {
             phase: Phase::Connect,
             message: "connection refused".to_owned(),
+            run_deadline: false,
         });
         let mut skipped = Observation::new(endpoint(
             "mail.test",
@@ -741,7 +742,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn lines_fit_in_100_columns() {
+    fn lines_fit_the_layout_width() {
         let mut report = sample_report();
         report.findings.push(Finding {
             id: FindingId::CertUntrusted,
@@ -751,8 +752,17 @@ pub(super) mod tests {
             message: "word ".repeat(60),
             advice: "advice ".repeat(40),
         });
-        for line in render(&report, false).lines() {
-            assert!(line.chars().count() <= WIDTH, "too wide: {line:?}");
+        report.target.input = format!("{}.example", "long-label".repeat(6));
+        for width in [WIDTH, 80, MIN_WIDTH + 20] {
+            set_width(width);
+            let text = render(&report, false);
+            set_width(WIDTH);
+            for line in text.lines() {
+                assert!(
+                    line.chars().count() <= width,
+                    "wider than {width}: {line:?}"
+                );
+            }
         }
     }
 
@@ -859,11 +869,18 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn wrap_breaks_at_spaces_and_keeps_long_words() {
+    fn wrap_breaks_at_spaces_and_cuts_long_words() {
         assert_eq!(wrap("", 30), vec![String::new()]);
         let long = "x".repeat(50);
         let lines = wrap(&format!("aaa bbb {long} ccc"), 30);
-        assert_eq!(lines, vec!["aaa bbb".to_owned(), long, "ccc".to_owned()]);
+        assert_eq!(
+            lines,
+            vec![
+                "aaa bbb".to_owned(),
+                "x".repeat(30),
+                format!("{} ccc", "x".repeat(20))
+            ]
+        );
         let indented = wrap("    one two three", 24);
         assert_eq!(indented, vec!["    one two three".to_owned()]);
         let indented = wrap(&format!("  {}", "word ".repeat(10)), 22);

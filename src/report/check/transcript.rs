@@ -1,6 +1,8 @@
 //! The dialogue per endpoint, as swaks shows it: `->`/`<-` sent and received in plain text,
 //! `~>`/`<~` inside TLS, `===` our notes, `***` our errors, each with the time since the
-//! endpoint's probe started. The findings follow each dialogue, so a transcript stands alone.
+//! endpoint's probe started. In a transcript of its own ([`write`]) the findings follow each
+//! dialogue; before the table ([`write_dialogue`]) only the dialogue is shown, since the table
+//! has the findings.
 //!
 //! Lines are printed verbatim except for control characters, which are escaped (see
 //! [`super::table`]): a transcript is for reading what the server said, not for replaying it.
@@ -9,18 +11,13 @@ use std::io::{self, Write};
 
 use super::overview::summary_line;
 use crate::model::{Direction, Observation, State, TranscriptLine};
-use crate::report::text::{Tone, clean, endpoint_title, paint, write_finding};
+use crate::report::text::{Tone, clean, endpoint_title, paint, width, wrapped, write_finding};
 use crate::run::outcome::CheckReport;
 
 /// Writes the transcript of every endpoint, its findings, the general findings and the verdict;
 /// ANSI colour only when `color` is true.
 pub fn write(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    for (i, observation) in report.observations.iter().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
-        }
-        write_endpoint(report, observation, out, color)?;
-    }
+    write_endpoints(report, out, color, true)?;
     let mut general = report.general_findings().peekable();
     if general.peek().is_some() {
         writeln!(out)?;
@@ -33,12 +30,35 @@ pub fn write(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Resu
     writeln!(out, "{}", summary_line(report, color))
 }
 
-/// One endpoint: header, dialogue, findings; a skipped endpoint is one line.
+/// Writes the dialogue of every endpoint and nothing else: what precedes the table, which has
+/// the findings and the verdict.
+pub fn write_dialogue(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    write_endpoints(report, out, color, false)
+}
+
+fn write_endpoints(
+    report: &CheckReport,
+    out: &mut dyn Write,
+    color: bool,
+    findings: bool,
+) -> io::Result<()> {
+    for (i, observation) in report.observations.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        write_endpoint(report, observation, out, color, findings)?;
+    }
+    Ok(())
+}
+
+/// One endpoint: header, dialogue, and its findings when `findings`; a skipped endpoint is one
+/// line.
 fn write_endpoint(
     report: &CheckReport,
     observation: &Observation,
     out: &mut dyn Write,
     color: bool,
+    findings: bool,
 ) -> io::Result<()> {
     let header = format!("=== {}", endpoint_title(&observation.endpoint));
     if observation.state == State::Skipped {
@@ -47,9 +67,9 @@ fn write_endpoint(
             |e| clean(&e.message).into_owned(),
         );
         let line = format!("{header}: skipped ({reason})");
-        return writeln!(out, "{}", paint(&line, color, Tone::Yellow));
+        return writeln!(out, "{}", wrapped(&line, color, Tone::Yellow));
     }
-    writeln!(out, "{}", paint(&header, color, Tone::Bold))?;
+    writeln!(out, "{}", wrapped(&header, color, Tone::Bold))?;
     if observation.transcript.is_empty() {
         writeln!(
             out,
@@ -66,27 +86,57 @@ fn write_endpoint(
             writeln!(out, "{}", format_line(line, color))?;
         }
     }
-    for finding in report.findings_for(&observation.endpoint) {
-        write_finding(out, finding, color, 0)?;
+    if findings {
+        for finding in report.findings_for(&observation.endpoint) {
+            write_finding(out, finding, color, 0)?;
+        }
     }
     Ok(())
 }
 
-/// `[   12 ms] <- 220 mail.test ESMTP`.
+/// `[   12 ms] <- 220 mail.test ESMTP`; a line longer than the layout width goes on under the
+/// text, indented past the time and the marker.
 fn format_line(line: &TranscriptLine, color: bool) -> String {
     let stamp = format!("[{:>5} ms]", line.at.as_millis());
     let marker = marker(line.dir, line.tls);
-    let text = clean(&line.line);
-    let (marker, text) = match line.dir {
-        Direction::Error => (
-            paint(marker, color, Tone::Red),
-            paint(&text, color, Tone::Red),
-        ),
-        Direction::Info => (paint(marker, color, Tone::Cyan), text.into_owned()),
-        Direction::Send => (paint(marker, color, Tone::Green), text.into_owned()),
-        Direction::Recv => (paint(marker, color, Tone::Bold), text.into_owned()),
+    let indent = stamp.chars().count() + marker.chars().count() + 2;
+    let pieces = split_at_width(&clean(&line.line), width().saturating_sub(indent).max(20));
+    let tone = match line.dir {
+        Direction::Error => Some(Tone::Red),
+        _ => None,
     };
-    format!("{} {marker} {text}", paint(&stamp, color, Tone::Dim))
+    let marker_tone = match line.dir {
+        Direction::Error => Tone::Red,
+        Direction::Info => Tone::Cyan,
+        Direction::Send => Tone::Green,
+        Direction::Recv => Tone::Bold,
+    };
+    let text = |piece: &str| tone.map_or_else(|| piece.to_owned(), |t| paint(piece, color, t));
+    let mut out = format!(
+        "{} {} {}",
+        paint(&stamp, color, Tone::Dim),
+        paint(marker, color, marker_tone),
+        text(pieces.first().map_or("", String::as_str))
+    );
+    for piece in pieces.iter().skip(1) {
+        out.push('\n');
+        out.push_str(&" ".repeat(indent));
+        out.push_str(&text(piece));
+    }
+    out
+}
+
+/// Splits a server's line into pieces of at most `width` characters, as sent: no word
+/// wrapping, since a transcript shows exactly what was said.
+fn split_at_width(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return vec![String::new()];
+    }
+    chars
+        .chunks(width.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
 }
 
 /// The swaks marker for who sent a line and whether it travelled inside TLS.

@@ -8,8 +8,8 @@ use std::io::{self, Write};
 use comfy_table::{Attribute, Cell, Color as CellColor, Table};
 
 use crate::report::text::{
-    Tone, WIDTH, clean, format_duration, paint, plural, problems_found, table_style, wrap,
-    write_finding, write_marked,
+    self, Tone, clean, closing_line, format_duration, paint, plural, problems_found, table_style,
+    width, wrap, write_finding, write_marked,
 };
 use crate::run::outcome::{PortProbe, PortsReport};
 use crate::verdict::Severity;
@@ -17,7 +17,7 @@ use crate::verdict::network::{Class, Conclusion, Kind};
 
 /// Writes the human report; ANSI colour only when `color` is true.
 pub fn write(report: &PortsReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    writeln!(out, "{}", paint(&heading(report), color, Tone::Bold))?;
+    writeln!(out, "{}", text::heading(&heading(report), color))?;
     if !report.probes.is_empty() {
         writeln!(out)?;
         for line in matrix(report, color).lines() {
@@ -132,7 +132,7 @@ fn write_details(report: &PortsReport, out: &mut dyn Write, color: bool) -> io::
             class_label(probe.class)
         );
         writeln!(out, "  {}", paint(&title, color, tone(probe.class)))?;
-        for line in wrap(&clean(&probe.reason), WIDTH.saturating_sub(4)) {
+        for line in wrap(&clean(&probe.reason), width().saturating_sub(4)) {
             writeln!(out, "    {line}")?;
         }
     }
@@ -167,11 +167,6 @@ fn write_note(out: &mut dyn Write, conclusion: &Conclusion, color: bool) -> io::
 fn summary_line(report: &PortsReport, color: bool) -> String {
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);
-    let counts = format!(
-        "{}, {}.",
-        plural(errors, "error", "errors"),
-        plural(warnings, "warning", "warnings")
-    );
     let (verdict, tone) = if errors > 0 {
         (problems_found(&report.findings), Tone::Red)
     } else if !report.probes.iter().any(|p| p.class.answered()) {
@@ -187,11 +182,7 @@ fn summary_line(report: &PortsReport, color: bool) -> String {
             Tone::Green,
         )
     };
-    format!(
-        "{} {}",
-        paint(&counts, color, Tone::Bold),
-        paint(&verdict, color, tone)
-    )
+    closing_line(errors, warnings, &verdict, tone, color)
 }
 
 #[cfg(test)]

@@ -3,10 +3,14 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 
-use crate::providers::{Catalog, KnownError, Preset};
-use crate::report::text::{Tone, clean, field, paint};
+use crate::providers::{Catalog, KnownError, Preset, SecurityMode};
+use crate::report::text::{Tone, clean, field, paint, width};
+
+/// Below this width the list leaves out the display name (`providers ID` shows it), so that
+/// ids and host names stay whole on one line.
+const NAME_COLUMN_FROM: usize = 100;
 
 /// `smtp-doctor providers`: one row per preset.
 pub fn write_list(catalog: &Catalog, out: &mut dyn Write, color: bool) -> io::Result<()> {
@@ -14,15 +18,22 @@ pub fn write_list(catalog: &Catalog, out: &mut dyn Write, color: bool) -> io::Re
     table
         .load_style(presets::NOTHING)
         .force_no_tty()
-        // One line per preset, however long: this list is read and grepped.
-        .set_content_arrangement(ContentArrangement::Disabled);
+        // One line per preset where the width allows (the list is read and grepped); a long
+        // cell wraps inside its column rather than past the terminal's edge.
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(width()).unwrap_or(u16::MAX));
     if color {
         table.enforce_styling();
     }
-    table.set_header(["id", "name", "host", "port", "security"]);
+    let with_name = width() >= NAME_COLUMN_FROM;
+    let mut header = vec!["id", "name", "host", "port", "security"];
+    if !with_name {
+        header.remove(1);
+    }
+    table.set_header(header);
     for preset in catalog.presets() {
         let port = preset.preferred();
-        table.add_row([
+        let mut row = vec![
             preset.id.clone(),
             clean(&preset.name).into_owned(),
             preset
@@ -31,9 +42,33 @@ pub fn write_list(catalog: &Catalog, out: &mut dyn Write, color: bool) -> io::Re
                 .unwrap_or_else(|| "-".to_string()),
             port.map(|p| p.port.to_string())
                 .unwrap_or_else(|| "-".into()),
-            port.map(|p| p.security.label().to_string())
+            port.map(|p| short_security(p.security).to_string())
                 .unwrap_or_else(|| "-".into()),
-        ]);
+        ];
+        if !with_name {
+            row.remove(1);
+        }
+        table.add_row(row);
+    }
+    // Ids and real host names stay whole (they are typed and grepped).
+    let longest = |cells: Vec<usize>| cells.into_iter().max().unwrap_or(4);
+    let ids = longest(catalog.presets().iter().map(|p| p.id.chars().count()).collect());
+    let hosts = longest(
+        catalog
+            .presets()
+            .iter()
+            .filter_map(|p| p.host_for(None))
+            .filter(|h| !h.contains('<'))
+            .map(|h| h.chars().count())
+            .collect(),
+    );
+    let host_column = if with_name { 2 } else { 1 };
+    for (index, chars) in [(0, ids), (host_column, hosts)] {
+        if let Some(column) = table.column_mut(index) {
+            // The cell's padding, one space each side, counts towards the width.
+            let chars = u16::try_from(chars + 2).unwrap_or(u16::MAX);
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(chars)));
+        }
     }
     for line in table.lines() {
         writeln!(out, "{}", line.trim_end())?;
@@ -43,6 +78,15 @@ pub fn write_list(catalog: &Catalog, out: &mut dyn Write, color: bool) -> io::Re
         "{} presets. `smtp-doctor providers ID` shows one in full.",
         catalog.presets().len()
     )
+}
+
+/// The security of a preset's port in a few words, for the list.
+fn short_security(security: SecurityMode) -> &'static str {
+    match security {
+        SecurityMode::Starttls => "STARTTLS",
+        SecurityMode::ImplicitTls => "SSL/TLS",
+        SecurityMode::PlainOrStarttls => "STARTTLS or plain",
+    }
 }
 
 /// `smtp-doctor providers ID`: everything a preset says.

@@ -513,6 +513,7 @@ fn each_outcome_has_its_finding() {
         Some(PhaseError {
             phase: crate::model::Phase::Auth,
             message: message.to_string(),
+            run_deadline: false,
         })
     };
     let mut unsupported = attempt(AuthOutcome::MechanismUnsupported, None);
@@ -676,6 +677,7 @@ fn send_findings() {
     broken.error = Some(PhaseError {
         phase: crate::model::Phase::Send,
         message: "the server closed the connection".to_string(),
+        run_deadline: false,
     });
     let skipped = sent(SendOutcome::Skipped, &[]);
     let cases = [

@@ -447,6 +447,7 @@ fn failed(host: &str, state: State, phase: Phase, message: &str) -> Observation 
     o.error = Some(PhaseError {
         phase,
         message: message.to_string(),
+        run_deadline: false,
     });
     o
 }

@@ -155,6 +155,7 @@ fn failed(mut o: Observation, state: State, phase: Phase) -> Observation {
     o.error = Some(PhaseError {
         phase,
         message: "details".into(),
+        run_deadline: false,
     });
     o.banner = None;
     o.ehlo = None;
