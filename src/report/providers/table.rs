@@ -52,7 +52,13 @@ pub fn write_list(catalog: &Catalog, out: &mut dyn Write, color: bool) -> io::Re
     }
     // Ids and real host names stay whole (they are typed and grepped).
     let longest = |cells: Vec<usize>| cells.into_iter().max().unwrap_or(4);
-    let ids = longest(catalog.presets().iter().map(|p| p.id.chars().count()).collect());
+    let ids = longest(
+        catalog
+            .presets()
+            .iter()
+            .map(|p| p.id.chars().count())
+            .collect(),
+    );
     let hosts = longest(
         catalog
             .presets()
