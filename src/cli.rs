@@ -19,9 +19,26 @@ use crate::smtp::message::check_address;
 use crate::smtp::sasl::{CredentialKind, Mechanism};
 use crate::target::{self, Host, Target};
 
+/// Exit codes, shown under every `--help`.
+const EXIT_CODES: &str = "Exit codes: 0 healthy (a secure, working way exists and what you named is healthy), \
+1 a problem found (an error finding), 2 could not run (bad arguments, unreadable input).";
+
+/// What `check --help` adds below the options.
+const CHECK_HELP: &str = "Ports: 25, 587 and 465 at once (465 implicit TLS, the others STARTTLS), unless TARGET \
+names a port or --port is given; a known provider's host adds its documented ports.
+Durations: 500ms, 5s, 1.5s, 1m, or a number of seconds; more than 0 and at most 1 hour.
+Exit codes: 0 healthy (a secure, working way exists and what you named is healthy), \
+1 a problem found (an error finding), 2 could not run (bad arguments, unreadable input).";
+
+/// What `ports --help` adds below the options.
+const PORTS_HELP: &str = "Ports: 25, 587 and 465 unless --port is given.
+Durations: 500ms, 5s, 1.5s, 1m, or a number of seconds; more than 0 and at most 1 hour.
+Exit codes: 0 SMTP gets out on every port tested, 1 a port is blocked, intercepted or \
+stripped, or nothing could be reached, 2 could not run.";
+
 /// Tells why sending mail works or fails, and what to change.
 #[derive(Debug, Parser)]
-#[command(name = "smtp-doctor", version, about, long_about = None)]
+#[command(name = "smtp-doctor", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -36,12 +53,26 @@ pub struct Cli {
 )]
 pub enum Command {
     /// Probe a mail server on ports 25, 587 and 465 at once and say what is wrong.
+    #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
     /// List the provider presets (Gmail, Office 365, ...), or show one in full.
     Providers(ProvidersArgs),
     /// Is this network blocking or intercepting outbound SMTP? Probe well-known servers on
     /// ports 25, 587 and 465 at once and compare.
+    #[command(after_help = PORTS_HELP)]
     Ports(PortsArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout.
+    Man,
+}
+
+/// `smtp-doctor completions` flags.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `smtp-doctor providers` flags.
@@ -137,15 +168,15 @@ pub struct CheckArgs {
     pub ehlo: Option<String>,
 
     /// Deadline for each TCP connect
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub connect_timeout: Duration,
 
     /// Deadline for each later step (a reply, a handshake)
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
 
     /// Deadline for the whole run
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub max_time: Duration,
 
     /// IPv4 only
@@ -262,6 +293,10 @@ pub enum UsageError {
     /// Anything else, in words.
     #[error("{0}")]
     Other(String),
+    /// The arguments are fine, but what they name cannot be used (an unreadable CA file): no
+    /// usage hint.
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl CheckArgs {
@@ -451,12 +486,12 @@ pub struct PortsArgs {
     pub ehlo: Option<String>,
 
     /// Deadline for each TCP connect (what a silently dropped port costs)
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub connect_timeout: Duration,
 
     /// Deadline for each later step (greeting, EHLO, TLS); the whole run ends after the
     /// connect timeout plus this
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
 
     /// IPv4 only
@@ -608,7 +643,7 @@ fn validate_ehlo(name: Option<&str>) -> Result<(), UsageError> {
 /// `--ca-file PEM`: a file that can be read (whether it holds certificates, the run says).
 fn validate_ca_file(path: Option<&std::path::Path>) -> Result<(), UsageError> {
     match path.map(|p| (p, std::fs::metadata(p))) {
-        Some((path, Err(e))) => Err(UsageError::Other(format!(
+        Some((path, Err(e))) => Err(UsageError::Setup(format!(
             "cannot read --ca-file {}: {e}",
             path.display()
         ))),
@@ -788,8 +823,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     let bad = || format!("{text:?} is not a duration; use e.g. 500ms, 5s or 1m");
     let value: f64 = number.trim().parse().map_err(|_| bad())?;
-    if !value.is_finite() || value <= 0.0 {
+    if !value.is_finite() {
         return Err(bad());
+    }
+    if value < 0.0 {
+        return Err(format!(
+            "{text:?} is negative; a duration is more than 0, e.g. 500ms, 5s or 1m"
+        ));
+    }
+    if value == 0.0 {
+        return Err(format!(
+            "{text:?} is no time at all; a duration is more than 0, e.g. 500ms, 5s or 1m"
+        ));
     }
     let secs = value * scale;
     if secs > 3600.0 {

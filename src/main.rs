@@ -5,10 +5,10 @@ use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use clap::error::ErrorKind;
 
-use smtp_doctor::cli::{CheckArgs, Cli, Command, PortsArgs, ProvidersArgs};
+use smtp_doctor::cli::{CheckArgs, Cli, Command, PortsArgs, ProvidersArgs, UsageError};
 use smtp_doctor::report;
 use smtp_doctor::run;
 use smtp_doctor::run::outcome::CheckReport;
@@ -31,6 +31,13 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Providers(args) => providers(&args),
         Command::Ports(args) => ports(&args),
+        Command::Completions(args) => emit(ExitCode::SUCCESS, |out, _| {
+            clap_complete::generate(args.shell, &mut Cli::command(), "smtp-doctor", out);
+            Ok(())
+        }),
+        Command::Man => emit(ExitCode::SUCCESS, |out, _| {
+            clap_mangen::Man::new(Cli::command()).render(out)
+        }),
     }
 }
 
@@ -38,7 +45,7 @@ fn main() -> ExitCode {
 fn check(args: &CheckArgs) -> ExitCode {
     let plan = match args.plan() {
         Ok(plan) => plan,
-        Err(e) => return usage_failure(&e.to_string()),
+        Err(e) => return plan_failure(&e),
     };
     let report = match block_on(run::check::run(&plan)) {
         Ok(report) => report,
@@ -72,7 +79,7 @@ fn write_check(
 fn ports(args: &PortsArgs) -> ExitCode {
     let plan = match args.plan() {
         Ok(plan) => plan,
-        Err(e) => return usage_failure(&e.to_string()),
+        Err(e) => return plan_failure(&e),
     };
     let report = match block_on(run::ports::run(&plan)) {
         Ok(report) => report,
@@ -94,7 +101,7 @@ fn ports(args: &PortsArgs) -> ExitCode {
 fn providers(args: &ProvidersArgs) -> ExitCode {
     let catalog = match args.catalog() {
         Ok(catalog) => catalog,
-        Err(e) => return usage_failure(&e.to_string()),
+        Err(e) => return plan_failure(&e),
     };
     let preset = match &args.id {
         None => None,
@@ -176,10 +183,33 @@ fn clap_message(e: &clap::Error) -> String {
     }
 }
 
-/// Bad arguments: the reason and where to read the usage.
+/// Bad arguments: the reason and where to read the usage (the subcommand's help when one was
+/// named).
 fn usage_failure(message: &str) -> ExitCode {
-    eprintln!("smtp-doctor: {message} (see smtp-doctor --help)");
+    eprintln!("smtp-doctor: {message} (see {} --help)", help_command());
     ExitCode::from(2)
+}
+
+/// A plan that could not be made: bad arguments get the usage hint, unusable input (a CA file
+/// that cannot be read) only the reason.
+fn plan_failure(error: &UsageError) -> ExitCode {
+    match error {
+        UsageError::Setup(message) => setup_failure(message),
+        other => usage_failure(&other.to_string()),
+    }
+}
+
+/// `smtp-doctor check` when the command line names a subcommand, else `smtp-doctor`.
+fn help_command() -> String {
+    let names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| names.contains(a))
+        .map_or_else(|| "smtp-doctor".to_string(), |sub| format!("smtp-doctor {sub}"))
 }
 
 /// The run could not start (an unusable CA file, no DNS configuration): the reason alone, no

@@ -5,6 +5,7 @@ mod auth;
 mod auth_interop;
 mod auth_server;
 mod check;
+mod cli;
 mod dns;
 mod docs;
 mod domain;
