@@ -24,7 +24,8 @@ const EXIT_CODES: &str = "Exit codes: 0 healthy (a secure, working way exists an
 1 a problem found (an error finding), 2 could not run (bad arguments, unreadable input).";
 
 /// What `check --help` adds below the options.
-const CHECK_HELP: &str = "Ports: 25, 587 and 465 at once (465 implicit TLS, the others STARTTLS), unless TARGET \
+const CHECK_HELP: &str =
+    "Ports: 25, 587 and 465 at once (465 implicit TLS, the others STARTTLS), unless TARGET \
 names a port or --port is given; a known provider's host adds its documented ports.
 Durations: 500ms, 5s, 1.5s, 1m, or a number of seconds; more than 0 and at most 1 hour.
 Exit codes: 0 healthy (a secure, working way exists and what you named is healthy), \
