@@ -997,3 +997,58 @@ fn transcript_with_table_says_each_finding_once() {
     assert_eq!(count("starttls.missing:"), 1, "{}", run.stdout);
     assert_eq!(count("Problems found:"), 1, "{}", run.stdout);
 }
+
+/// Under a real pseudo-terminal of 80 columns (`script` from util-linux, the terminal size set
+/// with `stty`), the table fits: no line is longer than 80 characters once colours are left
+/// aside. Findings with long messages, a wrong-mode port and the summary table all wrap.
+#[test]
+fn table_fits_an_80_column_terminal() {
+    let pki = Pki::new();
+    let server = TestServer::start(
+        Scenario::new()
+            .identity(pki.good())
+            .starttls(Starttls::NotOffered),
+    );
+    let mut args = base_args(&pki, server.port(), "2s");
+    args.push("--transcript".to_string());
+    let bin = env!("CARGO_BIN_EXE_smtp-doctor");
+    let quoted: Vec<String> = std::iter::once(bin.to_string())
+        .chain(args)
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    for command in [quoted.join(" "), format!("'{bin}' providers")] {
+        let shell = format!("stty cols 80 rows 50; exec {command}");
+        let run = std::process::Command::new("script")
+            .args(["-qec", shell.as_str(), "/dev/null"])
+            .env_remove("COLUMNS")
+            .env_remove("NO_COLOR")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run script(1) from util-linux");
+        let text = strip_ansi(&String::from_utf8_lossy(&run.stdout));
+        assert!(text.lines().count() > 5, "{command}: {text}");
+        for line in text.lines() {
+            let line = line.trim_end_matches('\r');
+            assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
+        }
+    }
+}
+
+/// The text without ANSI escape sequences (`ESC [ ... letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
