@@ -59,6 +59,8 @@ pub fn facts(der: &[u8], now: SystemTime) -> Result<CertFacts, CertError> {
         not_yet_valid_secs: not_before.saturating_sub(now),
         key: key_description(&tbs.subject_pki),
         signature_algorithm: signature_name(&cert.signature_algorithm),
+        rsa_bits: rsa_key_bits(&tbs.subject_pki),
+        signature_digest: signature_digest(&cert.signature_algorithm).map(str::to_owned),
         serial: serial_hex(tbs.raw_serial()),
         sha256: hex::encode(openssl::sha::sha256(cert.as_raw())),
         self_issued: tbs.subject.as_raw() == tbs.issuer.as_raw(),
@@ -104,28 +106,56 @@ fn rfc3339(t: &ASN1Time) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
-/// DNS names as is, addresses as `IP:...`, e-mail as `email:...`; other kinds and malformed
-/// entries are skipped. Every SAN extension is read, so a duplicated one does not hide names.
+/// DNS names as is, addresses as `IP:...`, e-mail as `email:...`, URIs as `URI:...`; an entry
+/// that cannot be decoded is listed as `invalid:` with its bytes escaped (never dropped, so
+/// the count is right), other kinds by their kind. Every SAN extension is read, so a
+/// duplicated one does not hide names.
 fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<String> {
     let mut out = Vec::new();
     for ext in cert.tbs_certificate.iter_extensions() {
+        if ext.oid.to_id_string() != "2.5.29.17" {
+            continue;
+        }
         let ParsedExtension::SubjectAlternativeName(san) = ext.parsed_extension() else {
+            out.push(format!("invalid:{}", escaped(ext.value)));
             continue;
         };
-        for name in &san.general_names {
-            match name {
-                GeneralName::DNSName(dns) => out.push((*dns).to_owned()),
-                GeneralName::RFC822Name(mail) => out.push(format!("email:{mail}")),
-                GeneralName::IPAddress(bytes) => {
-                    if let Some(ip) = ip_string(bytes) {
-                        out.push(format!("IP:{ip}"));
-                    }
-                }
-                _ => {}
-            }
-        }
+        out.extend(san.general_names.iter().map(general_name));
     }
     out
+}
+
+/// One subject alternative name as text.
+fn general_name(name: &GeneralName<'_>) -> String {
+    match name {
+        GeneralName::DNSName(dns) => (*dns).to_owned(),
+        GeneralName::RFC822Name(mail) => format!("email:{mail}"),
+        GeneralName::URI(uri) => format!("URI:{uri}"),
+        GeneralName::IPAddress(bytes) => match ip_string(bytes) {
+            Some(ip) => format!("IP:{ip}"),
+            None => format!("invalid:IP {}", escaped(bytes)),
+        },
+        GeneralName::Invalid(_, bytes) => format!("invalid:{}", escaped(bytes)),
+        GeneralName::OtherName(oid, _) => format!("otherName:{oid}"),
+        GeneralName::RegisteredID(oid) => format!("registeredID:{oid}"),
+        GeneralName::DirectoryName(name) => format!("dirName:{name}"),
+        GeneralName::X400Address(_) => "x400Address".to_owned(),
+        GeneralName::EDIPartyName(_) => "ediPartyName".to_owned(),
+    }
+}
+
+/// Bytes as text with everything but printable ASCII escaped (`\xNN`), at most 64 bytes.
+fn escaped(bytes: &[u8]) -> String {
+    let shown = bytes.get(..bytes.len().min(64)).unwrap_or_default();
+    let mut text: String = shown
+        .iter()
+        .flat_map(|b| std::ascii::escape_default(*b))
+        .map(char::from)
+        .collect();
+    if bytes.len() > shown.len() {
+        text.push_str("...");
+    }
+    text
 }
 
 /// An iPAddress SAN is 4 or 16 raw bytes; anything else is malformed.
@@ -156,6 +186,34 @@ fn key_description(spki: &SubjectPublicKeyInfo<'_>) -> String {
         "1.2.840.10040.4.1" => "DSA".to_owned(),
         _ => alg,
     }
+}
+
+/// The modulus size of an RSA (or RSA-PSS) key.
+fn rsa_key_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<u32> {
+    match spki.algorithm.algorithm.to_id_string().as_str() {
+        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => {
+            rsa_bits(spki).and_then(|b| u32::try_from(b).ok())
+        }
+        _ => None,
+    }
+}
+
+/// The digest a signature algorithm uses, when its OID names one (RSASSA-PSS carries it in
+/// its parameters, EdDSA has none of its own).
+fn signature_digest(alg: &AlgorithmIdentifier<'_>) -> Option<&'static str> {
+    let digest = match alg.algorithm.to_id_string().as_str() {
+        "1.2.840.113549.1.1.2" => "MD2",
+        "1.2.840.113549.1.1.4" => "MD5",
+        "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" | "1.3.14.3.2.29" => {
+            "SHA-1"
+        }
+        "1.2.840.113549.1.1.14" | "1.2.840.10045.4.3.1" => "SHA-224",
+        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" | "2.16.840.1.101.3.4.3.2" => "SHA-256",
+        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => "SHA-384",
+        "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => "SHA-512",
+        _ => return None,
+    };
+    Some(digest)
 }
 
 fn with_bits(kind: &str, bits: Option<usize>) -> String {
@@ -312,6 +370,7 @@ mod tests {
                 "IP:127.0.0.1",
                 "IP:::1",
                 "email:postmaster@example.test",
+                "URI:https://example.test/",
             ]
         );
         assert_eq!(f.key, "EC P-256");
@@ -524,5 +583,76 @@ mod tests {
         assert!(f.days_left > 20_000);
         assert!(f.not_yet_valid_secs > 0);
         assert_eq!(unix_secs(UNIX_EPOCH - StdDuration::from_secs(5)), -5);
+    }
+
+    /// A certificate made with OpenSSL itself: an RSA key of `bits` and a signature with
+    /// `digest`, with a SAN extension whose IP entry has 3 bytes (malformed) beside a name.
+    fn openssl_cert(bits: u32, digest: MessageDigest) -> Vec<u8> {
+        use openssl::asn1::Asn1Time;
+        use openssl::pkey::PKey;
+        use openssl::rsa::Rsa;
+        use openssl::x509::{X509Builder, X509NameBuilder};
+        let key = PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "weak.test").unwrap();
+        let name = name.build();
+        let mut builder = X509Builder::new().unwrap();
+        builder.set_version(2).unwrap();
+        builder.set_subject_name(&name).unwrap();
+        builder.set_issuer_name(&name).unwrap();
+        builder.set_pubkey(&key).unwrap();
+        builder
+            .set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        builder
+            .set_not_after(&Asn1Time::days_from_now(30).unwrap())
+            .unwrap();
+        builder.sign(&key, digest).unwrap();
+        builder.build().to_der().unwrap()
+    }
+
+    #[test]
+    fn rsa_bits_and_signature_digest_of_weak_certificates() {
+        let now = SystemTime::now();
+        let weak = facts(&openssl_cert(1024, MessageDigest::sha1()), now).unwrap();
+        assert_eq!(weak.rsa_bits, Some(1024));
+        assert_eq!(weak.signature_digest.as_deref(), Some("SHA-1"));
+        assert_eq!(weak.signature_algorithm, "sha1WithRSAEncryption");
+        let md5 = facts(&openssl_cert(2048, MessageDigest::md5()), now).unwrap();
+        assert_eq!(md5.rsa_bits, Some(2048));
+        assert_eq!(md5.signature_digest.as_deref(), Some("MD5"));
+        let good = facts(&openssl_cert(2048, MessageDigest::sha256()), now).unwrap();
+        assert_eq!(good.signature_digest.as_deref(), Some("SHA-256"));
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let ec = facts(&self_signed_der(&params("ec.test", -1, 30), &key), now).unwrap();
+        assert_eq!(ec.rsa_bits, None);
+        assert_eq!(ec.signature_digest.as_deref(), Some("SHA-256"));
+    }
+
+    #[test]
+    fn undecodable_san_entries_are_listed_not_dropped() {
+        let mut p = params("odd.test", -1, 30);
+        p.subject_alt_names = vec![
+            SanType::DnsName("a.odd.test".try_into().unwrap()),
+            SanType::URI("https://odd.test/".try_into().unwrap()),
+            SanType::IpAddress("192.0.2.9".parse().unwrap()),
+        ];
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let f = facts(&self_signed_der(&p, &key), SystemTime::now()).unwrap();
+        assert_eq!(
+            f.san,
+            vec!["a.odd.test", "URI:https://odd.test/", "IP:192.0.2.9"]
+        );
+        assert_eq!(
+            general_name(&GeneralName::IPAddress(&[192, 0, 2])),
+            "invalid:IP \\xc0\\x00\\x02"
+        );
+        assert_eq!(
+            general_name(&GeneralName::Invalid(
+                x509_parser::asn1_rs::Tag(2),
+                b"bad\xffname"
+            )),
+            "invalid:bad\\xffname"
+        );
     }
 }

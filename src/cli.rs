@@ -9,15 +9,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::dns::Family;
 use crate::model::Security;
+use crate::model::{ConfigOrigin, UserConfig};
 use crate::model::{DiscoveryOptions, Mode};
 use crate::probe::ProbeOptions;
 use crate::probe::auth::{AuthRequest, SendRequest};
 use crate::providers::{self, Catalog, Match, Preset};
 use crate::run::plan::{self, CheckPlan, Control, PortsPlan};
-use crate::secret::Source;
+use crate::secret::{Secret, Source};
 use crate::smtp::message::check_address;
 use crate::smtp::sasl::{CredentialKind, Mechanism};
 use crate::target::{self, Host, Target};
+
+mod explain;
+
+pub use explain::ExplainArgs;
 
 /// Exit codes, shown under every `--help`.
 const EXIT_CODES: &str = "Exit codes: 0 healthy (a secure, working way exists and what you named is healthy), \
@@ -62,6 +67,9 @@ pub enum Command {
     /// ports 25, 587 and 465 at once and compare.
     #[command(after_help = PORTS_HELP)]
     Ports(PortsArgs),
+    /// Explain an error message your app logged: what it means and what to change.
+    #[command(after_help = explain::EXPLAIN_HELP)]
+    Explain(ExplainArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to stdout.
@@ -145,8 +153,15 @@ pub enum ColorChoice {
 pub struct CheckArgs {
     /// Server name or address, with an optional port: smtp.example.com, 192.0.2.1,
     /// [2001:db8::1]:587, smtp.example.com:2525, smtp://host, smtps://host; or a mail domain
-    /// (example.com) or e-mail address (alice@example.com): submission and MX hosts
-    pub target: String,
+    /// (example.com) or e-mail address (alice@example.com): submission and MX hosts; or your
+    /// settings as a URL or DSN without the password (smtp://user@host:587?encryption=tls)
+    #[arg(required_unless_present = "dsn_env")]
+    pub target: Option<String>,
+
+    /// Check your settings as the app holds them: the DSN (smtp://user:pass@host:587) in this
+    /// environment variable, e.g. MAILER_DSN; its password is used for the login check
+    #[arg(long, value_name = "VAR", conflicts_with = "target")]
+    pub dsn_env: Option<String>,
 
     /// Check TARGET as a mail server, even when it has MX records
     #[arg(long, conflicts_with = "inbound")]
@@ -226,46 +241,46 @@ pub struct CheckArgs {
     pub user: Option<String>,
 
     /// Read the password from this environment variable
-    #[arg(long, value_name = "VAR", group = "secret", requires = "user")]
+    #[arg(long, value_name = "VAR", group = "secret")]
     pub password_env: Option<String>,
 
     /// Read the password from the first line of this file
-    #[arg(long, value_name = "PATH", group = "secret", requires = "user")]
+    #[arg(long, value_name = "PATH", group = "secret")]
     pub password_file: Option<PathBuf>,
 
     /// Read the password from the first line of standard input
-    #[arg(long, group = "secret", requires = "user")]
+    #[arg(long, group = "secret")]
     pub password_stdin: bool,
 
     /// Read an OAuth 2 access token (for XOAUTH2, OAUTHBEARER) from this environment variable
-    #[arg(long, value_name = "VAR", group = "secret", requires = "user")]
+    #[arg(long, value_name = "VAR", group = "secret")]
     pub oauth_token_env: Option<String>,
 
     /// Read an OAuth 2 access token from the first line of this file
-    #[arg(long, value_name = "PATH", group = "secret", requires = "user")]
+    #[arg(long, value_name = "PATH", group = "secret")]
     pub oauth_token_file: Option<PathBuf>,
 
     /// Read an OAuth 2 access token from the first line of standard input
-    #[arg(long, group = "secret", requires = "user")]
+    #[arg(long, group = "secret")]
     pub oauth_token_stdin: bool,
 
     /// AUTH mechanism: PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or OAUTHBEARER [default: the best both
     /// sides support]
-    #[arg(long, value_name = "MECH", requires = "user", value_parser = parse_mechanism)]
+    #[arg(long, value_name = "MECH", value_parser = parse_mechanism)]
     pub auth_mech: Option<Mechanism>,
 
     /// Try AUTH on every usable endpoint, one at a time, not only the best one (each failure
     /// counts against the account's lockout limit)
-    #[arg(long, requires = "user")]
+    #[arg(long)]
     pub auth_all: bool,
 
     /// Also send AUTH where others could read it: without TLS, or over TLS whose certificate
     /// failed verification
-    #[arg(long, requires = "user")]
+    #[arg(long)]
     pub allow_plaintext_auth: bool,
 
     /// After a successful AUTH, send a small test message to this address
-    #[arg(long, value_name = "ADDR", requires = "user")]
+    #[arg(long, value_name = "ADDR")]
     pub send_to: Option<String>,
 
     /// Sender of the test message [default: the user name, when it is an address]
@@ -303,9 +318,10 @@ pub enum UsageError {
 impl CheckArgs {
     /// Validates the flags into a plan.
     pub fn plan(&self) -> Result<CheckPlan, UsageError> {
-        let target = target::parse(&self.target)?;
+        let (mut target, dsn_password) = self.target()?;
         let family = family(self.ipv4, self.ipv6);
         self.validate(&target, family)?;
+        self.validate_settings(&target)?;
         let catalog = load_catalog(&self.providers)?;
         if let Some(id) = &self.provider
             && catalog.get(id).is_none()
@@ -321,8 +337,15 @@ impl CheckArgs {
             Host::Ip(_) => None,
         };
         let decision = catalog.for_server(host_name, self.provider.as_deref());
-        let ports = self.ports(&target, decision.as_ref().map(|m| m.preset));
+        let ports = match &target.config {
+            Some(config) => {
+                self.settings_ports(config, &target, decision.as_ref().map(|m| m.preset))
+            }
+            None => self.ports(&target, decision.as_ref().map(|m| m.preset)),
+        };
         let preset = decision.as_ref().map(Match::choice);
+        // Last: it may ask for the password, which only makes sense once the rest is valid.
+        let auth = self.auth_request(&mut target, dsn_password)?;
         Ok(CheckPlan {
             ports,
             family,
@@ -335,8 +358,7 @@ impl CheckArgs {
             preset,
             catalog,
             target,
-            // Last: it may ask for the password, which only makes sense once the rest is valid.
-            auth: self.auth_request()?,
+            auth,
         })
     }
 
@@ -372,7 +394,7 @@ impl CheckArgs {
         validate_ehlo(self.ehlo.as_deref())?;
         if let Some(name) = &self.servername
             && name.parse::<IpAddr>().is_err()
-            && !target::is_host_name(name.trim_end_matches('.'))
+            && target::host_name(name).is_err()
         {
             return Err(UsageError::Other(format!(
                 "invalid --servername {name:?}: give a host name such as smtp.example.com"
@@ -418,10 +440,10 @@ impl CheckArgs {
             connect_timeout: self.connect_timeout,
             step_timeout: self.timeout,
             max_time: self.max_time,
-            servername: self
-                .servername
-                .as_ref()
-                .map(|s| s.trim_end_matches('.').to_ascii_lowercase()),
+            servername: self.servername.as_ref().map(|s| {
+                target::host_name(s)
+                    .unwrap_or_else(|_| s.trim_end_matches('.').to_ascii_lowercase())
+            }),
             force_starttls: self.security == SecurityChoice::Starttls,
             port_map: self.port_map.clone(),
             ..ProbeOptions::default()
@@ -676,10 +698,94 @@ fn load_catalog(extra: &[PathBuf]) -> Result<Catalog, UsageError> {
 }
 
 impl CheckArgs {
-    /// The credential check asked for with `--user`, its secret read (from the source given,
-    /// else a no-echo prompt on the terminal). Warnings about the source go to stderr.
-    fn auth_request(&self) -> Result<Option<AuthRequest>, UsageError> {
-        let Some(user) = &self.user else {
+    /// TARGET, or the DSN in the `--dsn-env` variable (its value is never shown whole); and the
+    /// DSN's password, when it has one.
+    fn target(&self) -> Result<(Target, Option<Secret>), UsageError> {
+        let Some(var) = &self.dsn_env else {
+            let text = self.target.as_deref().unwrap_or_default();
+            return Ok((target::parse(text)?, None));
+        };
+        let value = std::env::var_os(var).ok_or_else(|| {
+            UsageError::Other(format!(
+                "environment variable {var} is not set (--dsn-env {var})"
+            ))
+        })?;
+        let value = zeroize::Zeroizing::new(value.into_string().map_err(|_| {
+            UsageError::Other(format!("environment variable {var} is not valid UTF-8"))
+        })?);
+        let dsn = target::dsn::parse(&value, ConfigOrigin::Env(var.clone()))?;
+        Ok((dsn.target, dsn.password))
+    }
+
+    /// Flags that do not fit the user's settings: they set the security themselves.
+    fn validate_settings(&self, target: &Target) -> Result<(), UsageError> {
+        if target.config.is_some() && self.security != SecurityChoice::Auto {
+            return Err(UsageError::Other(
+                "--security does not go with a DSN: the DSN sets the security (its scheme and encryption=...)"
+                    .to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// With the user's settings: their port in their mode first, then, to inform (and to name
+    /// a working alternative), the ports probed without them (`--port`, a provider's
+    /// documented ports, else 25, 587 and 465) in their usual modes.
+    fn settings_ports(
+        &self,
+        config: &UserConfig,
+        target: &Target,
+        preset: Option<&Preset>,
+    ) -> Vec<(u16, Security)> {
+        let without = Target {
+            port: None,
+            scheme_security: None,
+            config: None,
+            ..target.clone()
+        };
+        let mut ports = vec![(config.port, config.security.probe())];
+        ports.extend(
+            self.ports(&without, preset)
+                .into_iter()
+                .filter(|&(port, _)| port != config.port),
+        );
+        ports
+    }
+
+    /// Credential flags given without a user name (neither `--user` nor a user in a DSN).
+    fn credential_flag_without_user(&self) -> Result<(), UsageError> {
+        let flags = [
+            ("--password-env", self.password_env.is_some()),
+            ("--password-file", self.password_file.is_some()),
+            ("--password-stdin", self.password_stdin),
+            ("--oauth-token-env", self.oauth_token_env.is_some()),
+            ("--oauth-token-file", self.oauth_token_file.is_some()),
+            ("--oauth-token-stdin", self.oauth_token_stdin),
+            ("--auth-mech", self.auth_mech.is_some()),
+            ("--auth-all", self.auth_all),
+            ("--allow-plaintext-auth", self.allow_plaintext_auth),
+            ("--send-to", self.send_to.is_some()),
+        ];
+        match flags.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => Err(UsageError::Other(format!(
+                "{flag} needs a user name: give --user NAME, or a DSN with one (smtp://NAME@host)"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The credential check asked for with `--user` or by a DSN's user name, its secret read
+    /// (from the source given, else the DSN's password, else a no-echo prompt on the
+    /// terminal). Warnings about the source go to stderr. A user name from a DSN alone, with
+    /// no password anywhere and no terminal to ask on, is not checked (a note says so).
+    fn auth_request(
+        &self,
+        target: &mut Target,
+        dsn_password: Option<Secret>,
+    ) -> Result<Option<AuthRequest>, UsageError> {
+        let dsn_user = target.config.as_ref().and_then(|c| c.user.clone());
+        let Some(user) = self.user.clone().or(dsn_user) else {
+            self.credential_flag_without_user()?;
             return Ok(None);
         };
         if user.is_empty() || user.chars().any(char::is_control) {
@@ -687,7 +793,21 @@ impl CheckArgs {
                 "invalid --user: give the user name, e.g. alice@example.com".to_string(),
             ));
         }
-        let (source, kind) = self.secret_source(user);
+        let var = self.dsn_env.clone().unwrap_or_default();
+        let from_dsn = dsn_password.map(|password| Source::Dsn { var, password });
+        let (source, kind) = self.secret_source(&user, &target.input, from_dsn);
+        if self.user.is_none()
+            && matches!(source, Source::Prompt(_))
+            && self.credential_flag_without_user().is_ok()
+            && !std::io::IsTerminal::is_terminal(&std::io::stdin())
+            && let Some(config) = target.config.as_mut()
+        {
+            config.notes.push(format!(
+                "user {user}: no password given (--password-env VAR, or the DSN in --dsn-env VAR), so the login was not checked"
+            ));
+            return Ok(None);
+        }
+        let user = &user;
         if let Some(mechanism) = self.auth_mech
             && mechanism.credential() != kind
         {
@@ -721,9 +841,14 @@ impl CheckArgs {
         }))
     }
 
-    /// Where the secret comes from and what kind it is; a prompt when no flag names a source
-    /// (for a token when `--auth-mech` names a token mechanism).
-    fn secret_source(&self, user: &str) -> (Source, CredentialKind) {
+    /// Where the secret comes from and what kind it is: a flag's source, else the DSN's
+    /// password, else a prompt (for a token when `--auth-mech` names a token mechanism).
+    fn secret_source(
+        &self,
+        user: &str,
+        target: &str,
+        from_dsn: Option<Source>,
+    ) -> (Source, CredentialKind) {
         use CredentialKind::{Password, Token};
         if let Some(var) = &self.password_env {
             (Source::Env(var.clone()), Password)
@@ -737,13 +862,15 @@ impl CheckArgs {
             (Source::File(path.clone()), Token)
         } else if self.oauth_token_stdin {
             (Source::Stdin, Token)
+        } else if let Some(source) = from_dsn {
+            (source, Password)
         } else {
             let kind = self.auth_mech.map_or(Password, Mechanism::credential);
             let what = match kind {
                 Password => "Password",
                 Token => "OAuth 2 access token",
             };
-            let prompt = format!("{what} for {user} at {}: ", self.target);
+            let prompt = format!("{what} for {user} at {target}: ");
             (Source::Prompt(prompt), kind)
         }
     }
@@ -848,10 +975,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn parse_pin(text: &str) -> Result<(String, IpAddr), String> {
     let bad = || format!("{text:?} is not NAME:ADDR, e.g. smtp.example.com:192.0.2.10");
     let (name, addr) = text.split_once(':').ok_or_else(bad)?;
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    if !target::is_host_name(&name) {
-        return Err(bad());
-    }
+    let name = target::host_name(name).map_err(|_| bad())?;
     let addr = addr.trim_start_matches('[').trim_end_matches(']');
     let ip = addr.parse::<IpAddr>().map_err(|_| bad())?;
     Ok((name, ip))
@@ -994,5 +1118,74 @@ mod tests {
         for bad in ["25", "25=", "=25", "0=25", "25=70000", "a=b"] {
             assert!(parse_port_map(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn settings_probe_their_port_first_and_the_others_to_inform() {
+        let p = plan(&["smtps://mail.example.com:2525?encryption=tls"]).unwrap();
+        assert_eq!(
+            p.ports,
+            vec![
+                (2525, Security::Starttls),
+                (25, Security::Starttls),
+                (587, Security::Starttls),
+                (465, Security::ImplicitTls)
+            ]
+        );
+        let config = p.target.config.as_ref().expect("settings");
+        assert_eq!(config.port, 2525);
+        assert!(p.auth.is_none());
+        // The settings' port is not probed twice; --port chooses the others.
+        let p = plan(&["smtp://mail.example.com:465?x=1", "-p", "465,2525"]).unwrap();
+        assert_eq!(
+            p.ports,
+            vec![(465, Security::ImplicitTls), (2525, Security::Starttls)]
+        );
+        let p = plan(&["submission://mail.example.com", "-p", "587"]).unwrap();
+        assert_eq!(p.ports, vec![(587, Security::Starttls)]);
+        // The DSN sets the security.
+        let e = plan(&["smtp://mail.example.com?tls=1", "--security", "tls"]).unwrap_err();
+        assert!(e.to_string().contains("--security"), "{e}");
+        // A password typed in TARGET never gets further, and is not repeated.
+        let e = plan(&["smtp://alice:hunter2@mail.example.com:587"]).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert!(e.to_string().contains("--dsn-env"), "{e}");
+    }
+
+    #[test]
+    fn credential_flags_need_a_user() {
+        let e = plan(&["mail.example.com", "--password-env", "X"]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("--password-env needs a user name: give --user"),
+            "{e}"
+        );
+        let e = plan(&["mail.example.com", "--auth-all"]).unwrap_err();
+        assert!(e.to_string().starts_with("--auth-all needs"), "{e}");
+    }
+
+    #[test]
+    fn international_names_in_flags() {
+        let p = plan(&[
+            "münchen.example",
+            "--resolve",
+            "MÜNCHEN.example:127.0.0.1",
+            "--servername",
+            "münchen.example.",
+        ])
+        .unwrap();
+        assert_eq!(
+            p.pins,
+            vec![(
+                "xn--mnchen-3ya.example".to_string(),
+                "127.0.0.1".parse().unwrap()
+            )]
+        );
+        assert_eq!(
+            p.options.servername.as_deref(),
+            Some("xn--mnchen-3ya.example")
+        );
+        assert_eq!(p.target.unicode.as_deref(), Some("münchen.example"));
+        assert!(plan(&["mail.example.com", "--servername", "\u{301}x.example"]).is_err());
     }
 }

@@ -315,6 +315,31 @@ pub struct Query {
     pub elapsed: Duration,
 }
 
+/// Addresses whose reverse DNS no DNS server answers: loopback (the resolver answers
+/// `localhost` itself, RFC 6761), link-local and unspecified ones (only this machine's hosts
+/// file can name them). Their PTR says nothing about how others see a server, so it is not
+/// asked.
+pub fn reverse_is_local_only(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_link_local() || v4.is_unspecified(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Private addresses (RFC 1918, shared address space RFC 6598, unique local RFC 4193): no
+/// receiver on the internet ever sees them, so their reverse DNS is shown, not judged.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private() || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
 /// The addresses the answers of `queries` give, of `family` only, IPv4 first, each once.
 pub fn usable_addresses(queries: &[Query], family: Family) -> Vec<IpAddr> {
     let mut addresses: Vec<IpAddr> = queries

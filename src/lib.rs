@@ -10,6 +10,7 @@
 pub mod cert;
 pub mod cli;
 pub mod dns;
+pub mod explain;
 pub mod model;
 pub mod probe;
 pub mod providers;

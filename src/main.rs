@@ -5,10 +5,12 @@ use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
 use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
-use smtp_doctor::cli::{CheckArgs, Cli, Command, PortsArgs, ProvidersArgs, UsageError};
+use smtp_doctor::cli::{
+    CheckArgs, Cli, Command, ExplainArgs, PortsArgs, ProvidersArgs, UsageError,
+};
 use smtp_doctor::report;
 use smtp_doctor::run;
 use smtp_doctor::run::outcome::CheckReport;
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Providers(args) => providers(&args),
         Command::Ports(args) => ports(&args),
+        Command::Explain(args) => explain(&args),
         Command::Completions(args) => emit(ExitCode::SUCCESS, |out, _| {
             clap_complete::generate(args.shell, &mut Cli::command(), "smtp-doctor", out);
             Ok(())
@@ -95,6 +98,28 @@ fn ports(args: &PortsArgs) -> ExitCode {
             }
         },
     )
+}
+
+/// `smtp-doctor explain [TEXT]`: 0 when something in the text was recognised, 1 when nothing
+/// was, 2 when the text could not be read (empty, too long, unreadable).
+fn explain(args: &ExplainArgs) -> ExitCode {
+    let plan = match args.plan() {
+        Ok(plan) => plan,
+        Err(e) => return plan_failure(&e),
+    };
+    let report = run::explain::run(&plan);
+    let code = if report.recognised() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    emit(code, |out, terminal| {
+        if args.json {
+            report::explain::json::write(&report, out)
+        } else {
+            report::explain::table::write(&report, out, args.color.enabled(terminal))
+        }
+    })
 }
 
 /// `smtp-doctor providers [ID]`: the list, or one preset in full; 2 for an unknown id.
@@ -209,7 +234,10 @@ fn help_command() -> String {
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .filter(|a| names.contains(a))
-        .map_or_else(|| "smtp-doctor".to_string(), |sub| format!("smtp-doctor {sub}"))
+        .map_or_else(
+            || "smtp-doctor".to_string(),
+            |sub| format!("smtp-doctor {sub}"),
+        )
 }
 
 /// The run could not start (an unusable CA file, no DNS configuration): the reason alone, no

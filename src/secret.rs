@@ -2,9 +2,9 @@
 //! every output.
 //!
 //! A [`Secret`] never prints its value: `Debug` and `Display` show `<redacted>`, and the memory
-//! is wiped on drop. The value is read from an environment variable, a file, standard input or
-//! a no-echo terminal prompt ([`Source`]); never from a command-line value, which every user of
-//! the machine can see in the process list. [`forms`] lists every shape in which a secret could
+//! is wiped on drop. The value is read from an environment variable (alone, or as the password
+//! of a DSN in one), a file, standard input or a no-echo terminal prompt ([`Source`]); never
+//! from a command-line value, which every user of the machine can see in the process list. [`forms`] lists every shape in which a secret could
 //! leak into output, for tests that grep everything the tool prints.
 
 use std::fmt;
@@ -64,6 +64,14 @@ pub enum Source {
     Stdin,
     /// Ask on the terminal without echo; needs standard input to be a terminal.
     Prompt(String),
+    /// The password of the DSN in this environment variable (`--dsn-env`), already read out
+    /// of it (reading the DSN is the target's business, not this module's).
+    Dsn {
+        /// The variable's name.
+        var: String,
+        /// The password, percent-decoded.
+        password: Secret,
+    },
 }
 
 impl fmt::Display for Source {
@@ -74,6 +82,7 @@ impl fmt::Display for Source {
             Source::File(path) => write!(f, "file {}", path.display()),
             Source::Stdin => f.write_str("standard input"),
             Source::Prompt(_) => f.write_str("the password prompt"),
+            Source::Dsn { var, .. } => write!(f, "the password in the DSN of {var}"),
         }
     }
 }
@@ -149,6 +158,7 @@ impl Source {
                     })?;
                 Zeroizing::new(answer)
             }
+            Source::Dsn { password, .. } => password.0.clone(),
         };
         if value.is_empty() {
             return Err(SecretError::Empty(what));
@@ -365,6 +375,22 @@ mod tests {
             err.to_string(),
             "environment variable SMTP_DOCTOR_TEST_SECRET_ENV_UNSET is not set"
         );
+    }
+
+    #[test]
+    fn dsn_source() {
+        let source = Source::Dsn {
+            var: "MAILER_DSN".into(),
+            password: Secret::new("dsn-pass".into()),
+        };
+        assert_eq!(source.read().unwrap().expose(), "dsn-pass");
+        assert_eq!(source.to_string(), "the password in the DSN of MAILER_DSN");
+        assert!(!format!("{source:?}").contains("dsn-pass"));
+        let empty = Source::Dsn {
+            var: "MAILER_DSN".into(),
+            password: Secret::new(String::new()),
+        };
+        assert!(matches!(empty.read(), Err(SecretError::Empty(_))));
     }
 
     #[cfg(unix)]

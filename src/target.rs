@@ -1,16 +1,22 @@
 //! What the user typed as TARGET, parsed: a host name or IP address, maybe a port, maybe a
-//! scheme; or an e-mail address, whose domain is then checked. Whether a bare name is a mail
-//! domain or a server is decided later, from DNS ([`crate::discover`]).
+//! scheme; an e-mail address, whose domain is then checked; or the user's settings as a URL or
+//! DSN ([`dsn`]). International names are read by UTS 46 ([`idn`]): the host is kept in its
+//! ASCII form, which DNS, SNI and the certificate check use. Whether a bare name is a mail
+//! domain or a server is decided later, from DNS.
+
+pub mod dsn;
+pub mod idn;
 
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::model::Security;
+use crate::model::{ConfigOrigin, Security, UserConfig};
+use idn::{NameProblem, shorten};
 
 /// The host part of a target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {
-    /// A DNS name, lower-cased, without a trailing dot.
+    /// A DNS name in ASCII form (A-labels), lower-cased, without a trailing dot.
     Name(String),
     /// An address literal.
     Ip(IpAddr),
@@ -30,8 +36,11 @@ impl fmt::Display for Host {
 pub struct Target {
     /// As typed.
     pub input: String,
-    /// Host name or address.
+    /// Host name (ASCII form) or address.
     pub host: Host,
+    /// The host name's Unicode form, when it differs from the ASCII form (`münchen.example`
+    /// for `xn--mnchen-3ya.example`, either way it was typed).
+    pub unicode: Option<String>,
     /// A port given in the target (`host:2525`, `smtp://host:2525`).
     pub port: Option<u16>,
     /// A security mode implied by the scheme (`smtps://` is implicit TLS).
@@ -39,6 +48,10 @@ pub struct Target {
     /// The local part when the target is an e-mail address (`alice` of `alice@example.com`);
     /// `host` is then the address's domain.
     pub local_part: Option<String>,
+    /// The user's settings, when the target is a URL or DSN with a user, parameters or a
+    /// DSN-only scheme (or came from `--dsn-env`): that port in that mode is what the app
+    /// uses.
+    pub config: Option<UserConfig>,
 }
 
 impl Target {
@@ -57,6 +70,13 @@ impl Target {
         self.local_part.is_some()
     }
 
+    /// Whether the local part of an e-mail address has characters beyond ASCII
+    /// (`müller@example.com`): mail to or from it needs SMTPUTF8 (RFC 6531). A non-ASCII
+    /// domain does not, since it has an ASCII form.
+    pub fn needs_smtputf8(&self) -> bool {
+        self.local_part.as_deref().is_some_and(|l| !l.is_ascii())
+    }
+
     /// Whether the target names one server: an IP address, or a name with a port or scheme.
     /// Such a target is never taken for a mail domain.
     pub fn names_a_server(&self) -> bool {
@@ -67,75 +87,151 @@ impl Target {
     }
 }
 
-/// Why a target could not be understood.
+/// Why a target could not be understood. What the user typed is quoted shortened (60
+/// characters and `…`), never whole, and a DSN's user-information part never.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
     /// Nothing was typed.
     #[error("the target is empty; give a host name or address, e.g. smtp.example.com")]
     Empty,
-    /// A scheme other than smtp:// and smtps://.
-    #[error("unsupported scheme {0:?}: use smtp:// (STARTTLS) or smtps:// (implicit TLS)")]
+    /// A scheme that is neither an SMTP URL nor a DSN scheme this tool reads.
+    #[error(
+        "unsupported scheme {0:?}: use smtp:// (STARTTLS) or smtps:// (implicit TLS), or a DSN with smtp+tls://, smtp+ssl:// or submission://"
+    )]
     Scheme(String),
     /// The port is not a number from 1 to 65535.
     #[error("invalid port {0:?}: a port is a number from 1 to 65535")]
     Port(String),
-    /// The host is neither a valid name nor an address.
-    #[error("invalid host name {0:?}: use letters, digits, '-' and dots, e.g. smtp.example.com")]
+    /// The host is neither a valid name nor an address: unbalanced brackets, say.
+    #[error("invalid host {0:?}: give a host name or address, e.g. smtp.example.com")]
     Host(String),
+    /// A host name DNS cannot have, with the reason.
+    #[error("invalid host name {name:?}: {reason}")]
+    Name {
+        /// The name as typed, shortened.
+        name: String,
+        /// Why (a label or the name too long, a character, IDNA).
+        reason: String,
+    },
+    /// Digits and dots that are not an IPv4 address (`999.1.1.1`, `127.1`).
+    #[error("{0:?} is not a valid IPv4 address: four numbers from 0 to 255, e.g. 192.0.2.1")]
+    Ipv4(String),
     /// An e-mail address that cannot be used: a bad local part or domain, or with a port or
     /// scheme.
+    #[error("invalid e-mail address {address:?}: {reason}")]
+    Address {
+        /// The address as typed, shortened.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// A DSN that cannot be read; the reason names the part, never the user information.
+    #[error("invalid DSN: {0}")]
+    Dsn(String),
+    /// A DSN typed as TARGET with a password in it.
     #[error(
-        "invalid e-mail address {0:?}: give it as user@example.com (no port, no scheme, a domain name after the @)"
+        "the DSN in TARGET holds a password, which is refused: a password on the command line can be read by every user of this machine in the process list (ps) and stays in the shell's history; put the DSN in an environment variable and give --dsn-env VAR, or give the password with --password-env VAR"
     )]
-    Address(String),
+    PasswordOnCommandLine,
+    /// A DSN from an environment variable that cannot be read.
+    #[error("environment variable {name}: {error}")]
+    InVariable {
+        /// The variable.
+        name: String,
+        /// What is wrong with its DSN.
+        error: Box<TargetError>,
+    },
 }
 
-/// Longest local part RFC 5321 section 4.5.3.1.1 allows.
+/// What an e-mail address error says when there is nothing more precise.
+const ADDRESS_FORM: &str =
+    "give it as user@example.com (no port, no scheme, a domain name after the @)";
+
+impl TargetError {
+    /// The error for `text` that is not a usable host name.
+    fn name(text: &str, problem: &NameProblem) -> TargetError {
+        match problem {
+            NameProblem::NotIpv4 => TargetError::Ipv4(shorten(text)),
+            _ => TargetError::Name {
+                name: shorten(text),
+                reason: problem.to_string(),
+            },
+        }
+    }
+
+    /// The error for an e-mail address.
+    fn address(text: &str, reason: &str) -> TargetError {
+        TargetError::Address {
+            address: shorten(text),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Longest local part RFC 5321 section 4.5.3.1.1 allows (in octets, also for UTF-8 under
+/// RFC 6531).
 const MAX_LOCAL_PART: usize = 64;
 
 /// Parses a target: `host`, `host:port`, `1.2.3.4`, `1.2.3.4:port`, `::1`, `[::1]:port`,
-/// `smtp://host[:port]`, `smtps://host[:port]`, or an e-mail address `user@example.com`
-/// (also `<user@example.com>` and `mailto:user@example.com`).
+/// `smtp://host[:port]`, `smtps://host[:port]`, an e-mail address `user@example.com` (also
+/// `<user@example.com>` and `mailto:user@example.com`), or the user's settings as a DSN
+/// (`smtp://user@host:587?encryption=tls`, see [`dsn`]; a password in it is refused). Host
+/// names may be international (`münchen.example`).
 pub fn parse(input: &str) -> Result<Target, TargetError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(TargetError::Empty);
     }
+    if let Some((scheme, rest)) = trimmed.split_once("://") {
+        if !dsn::is_scheme(scheme) {
+            return Err(TargetError::Scheme(shorten(scheme)));
+        }
+        if dsn::is_settings(scheme, rest) {
+            let mut target = dsn::parse(trimmed, ConfigOrigin::Target)?.target;
+            target.input = input.to_string();
+            return Ok(target);
+        }
+        let security = match scheme.to_ascii_lowercase().as_str() {
+            "smtps" => Security::ImplicitTls,
+            _ => Security::Starttls,
+        };
+        return server(input, rest.trim_end_matches('/'), Some(security));
+    }
     if trimmed.contains('@') {
         return parse_address(input, trimmed);
     }
-    let (scheme_security, rest) = match trimmed.split_once("://") {
-        Some((scheme, rest)) => {
-            let security = match scheme.to_ascii_lowercase().as_str() {
-                "smtp" => Security::Starttls,
-                "smtps" => Security::ImplicitTls,
-                _ => return Err(TargetError::Scheme(scheme.to_string())),
-            };
-            (Some(security), rest.trim_end_matches('/'))
-        }
-        None => (None, trimmed),
-    };
+    server(input, trimmed, None)
+}
+
+/// `host`, `host:port`, `[v6]:port`, with the mode a scheme gave.
+fn server(
+    input: &str,
+    rest: &str,
+    scheme_security: Option<Security>,
+) -> Result<Target, TargetError> {
     if rest.is_empty() {
         return Err(TargetError::Empty);
     }
     let (host_text, port_text) = split_host_port(rest)?;
     let port = port_text.map(parse_port).transpose()?;
-    let host = parse_host(host_text)?;
+    let (host, unicode) = parse_host(host_text)?;
     Ok(Target {
         input: input.to_string(),
         host,
+        unicode,
         port,
         scheme_security,
         local_part: None,
+        config: None,
     })
 }
 
 /// `user@example.com`, `<user@example.com>`, `mailto:user@example.com`. The domain must be a
-/// name (an address literal such as `user@[192.0.2.1]` has no MX to look up); the local part is
-/// kept as typed (it is only shown, never sent), split at the last `@` since a quoted local
-/// part may contain one.
+/// name (an address literal such as `user@[192.0.2.1]` has no MX to look up), international
+/// or not; the local part is kept as typed (it is only shown, never sent; UTF-8 is allowed,
+/// RFC 6531), split at the last `@` since a quoted local part may contain one.
 fn parse_address(input: &str, trimmed: &str) -> Result<Target, TargetError> {
-    let bad = || TargetError::Address(trimmed.to_string());
+    let bad = || TargetError::address(trimmed, ADDRESS_FORM);
     let unwrapped = trimmed
         .strip_prefix('<')
         .and_then(|t| t.strip_suffix('>'))
@@ -148,37 +244,38 @@ fn parse_address(input: &str, trimmed: &str) -> Result<Target, TargetError> {
     let (local, domain) = address.rsplit_once('@').ok_or_else(bad)?;
     let local_ok = !local.is_empty()
         && local.len() <= MAX_LOCAL_PART
-        && !local.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !local.contains("://");
+        && !local.chars().any(|c| c.is_whitespace() || c.is_control());
     if !local_ok {
         return Err(bad());
     }
-    let name = domain
-        .strip_suffix('.')
-        .unwrap_or(domain)
-        .to_ascii_lowercase();
-    if !is_host_name(&name) {
+    if domain.parse::<IpAddr>().is_ok() || domain.starts_with('[') || domain.contains(':') {
         return Err(bad());
     }
+    let name = idn::name(domain).map_err(|problem| match problem {
+        NameProblem::Character(_) | NameProblem::Empty => bad(),
+        _ => TargetError::address(trimmed, &format!("the domain: {problem}")),
+    })?;
     Ok(Target {
         input: input.to_string(),
-        host: Host::Name(name),
+        host: Host::Name(name.ascii),
+        unicode: name.unicode,
         port: None,
         scheme_security: None,
         local_part: Some(local.to_string()),
+        config: None,
     })
 }
 
 fn split_host_port(text: &str) -> Result<(&str, Option<&str>), TargetError> {
     if let Some(inner) = text.strip_prefix('[') {
         let Some((host, after)) = inner.split_once(']') else {
-            return Err(TargetError::Host(text.to_string()));
+            return Err(TargetError::Host(shorten(text)));
         };
         return match after {
             "" => Ok((host, None)),
             _ => match after.strip_prefix(':') {
                 Some(port) => Ok((host, Some(port))),
-                None => Err(TargetError::Host(text.to_string())),
+                None => Err(TargetError::Host(shorten(text))),
             },
         };
     }
@@ -195,40 +292,36 @@ fn split_host_port(text: &str) -> Result<(&str, Option<&str>), TargetError> {
 fn parse_port(text: &str) -> Result<u16, TargetError> {
     match text.parse::<u16>() {
         Ok(port) if port > 0 => Ok(port),
-        _ => Err(TargetError::Port(text.to_string())),
+        _ => Err(TargetError::Port(shorten(text))),
     }
 }
 
-fn parse_host(text: &str) -> Result<Host, TargetError> {
+/// An address literal, or a host name in its ASCII form with its Unicode form when that
+/// differs.
+fn parse_host(text: &str) -> Result<(Host, Option<String>), TargetError> {
     if let Ok(ip) = text.parse::<IpAddr>() {
-        return Ok(Host::Ip(ip));
+        return Ok((Host::Ip(ip), None));
     }
-    let name = text.strip_suffix('.').unwrap_or(text).to_ascii_lowercase();
-    if is_host_name(&name) {
-        Ok(Host::Name(name))
-    } else {
-        Err(TargetError::Host(text.to_string()))
+    if text.contains(':') {
+        return Err(TargetError::Host(shorten(text)));
     }
+    let name = idn::name(text).map_err(|problem| TargetError::name(text, &problem))?;
+    Ok((Host::Name(name.ascii), name.unicode))
 }
 
-/// A DNS name of letters, digits, '-' and '_' in labels of 1 to 63, at most 253 in all.
-/// Underscores are allowed since real mail hosts have them; an all-numeric name that did not
-/// parse as an address is refused (it is a mistyped address).
+/// A host name as the command line takes it elsewhere (`--servername`, `--resolve`): its
+/// ASCII form, international names converted; `Err` with the reason when DNS cannot have it.
+pub fn host_name(text: &str) -> Result<String, String> {
+    idn::name(text)
+        .map(|name| name.ascii)
+        .map_err(|problem| problem.to_string())
+}
+
+/// A DNS name in ASCII form: letters, digits, '-' and '_' in labels of 1 to 63, at most 253
+/// in all. Underscores are allowed since real mail hosts have them; an all-numeric name that
+/// did not parse as an address is refused (it is a mistyped address).
 pub fn is_host_name(name: &str) -> bool {
-    if name.is_empty() || name.len() > 253 {
-        return false;
-    }
-    let labels_ok = name.split('.').all(|label| {
-        !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    });
-    let all_numeric = name.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    labels_ok && !all_numeric
+    idn::check(name).is_ok()
 }
 
 #[cfg(test)]
@@ -308,9 +401,11 @@ mod tests {
         assert!(matches!(parse("host:0"), Err(TargetError::Port(_))));
         assert!(matches!(parse("host:70000"), Err(TargetError::Port(_))));
         assert!(matches!(parse("host:abc"), Err(TargetError::Port(_))));
-        assert!(matches!(parse("bad host"), Err(TargetError::Host(_))));
-        assert!(matches!(parse("-bad.example"), Err(TargetError::Host(_))));
-        assert!(matches!(parse("999.1.1.1"), Err(TargetError::Host(_))));
+        assert!(matches!(parse("bad host"), Err(TargetError::Name { .. })));
+        assert!(matches!(
+            parse("-bad.example"),
+            Err(TargetError::Name { .. })
+        ));
         assert!(matches!(parse("[::1"), Err(TargetError::Host(_))));
         assert!(matches!(parse("[::1]x"), Err(TargetError::Host(_))));
         for bad in [
@@ -318,19 +413,104 @@ mod tests {
             "alice@",
             "alice@[192.0.2.1]",
             "alice@example.com:587",
-            "smtp://alice@example.com",
             "al ice@example.com",
             "alice@bad_host name",
+            "alice@192.0.2.1",
         ] {
             assert!(
-                matches!(parse(bad), Err(TargetError::Address(_))),
+                matches!(parse(bad), Err(TargetError::Address { .. })),
                 "{bad}: {:?}",
                 parse(bad)
             );
         }
         let long_local = format!("{}@example.com", "a".repeat(65));
-        assert!(matches!(parse(&long_local), Err(TargetError::Address(_))));
-        let long = format!("{}.example", "a".repeat(64));
-        assert!(matches!(parse(&long), Err(TargetError::Host(_))));
+        assert!(matches!(
+            parse(&long_local),
+            Err(TargetError::Address { .. })
+        ));
+    }
+
+    #[test]
+    fn errors_give_the_real_reason() {
+        for text in ["999.1.1.1", "127.1", "1.2.3.4.5", "smtp://999.1.1.1:587"] {
+            let message = parse(text).unwrap_err().to_string();
+            assert!(
+                message.contains("is not a valid IPv4 address"),
+                "{text}: {message}"
+            );
+            assert!(!message.contains("use letters"), "{text}: {message}");
+        }
+        let long_label = format!("{}.example", "a".repeat(64));
+        let message = parse(&long_label).unwrap_err().to_string();
+        assert!(message.contains("64 characters long"), "{message}");
+        assert!(message.contains("at most 63"), "{message}");
+        let long_name = vec!["abcdefghij"; 30].join(".");
+        let message = parse(&long_name).unwrap_err().to_string();
+        assert!(message.contains("at most 253"), "{message}");
+        // An over-long input is quoted shortened, never whole.
+        assert!(message.contains('…'), "{message}");
+        assert!(!message.contains(&long_name), "{message}");
+        let huge = format!("{}:99999", "h".repeat(5000));
+        let message = parse(&huge).unwrap_err().to_string();
+        assert!(message.len() < 300, "{message}");
+        let message = parse(&format!("{}://x", "s".repeat(500)))
+            .unwrap_err()
+            .to_string();
+        assert!(message.len() < 400, "{message}");
+        let message = parse(&format!("{}@example.com", "a".repeat(500)))
+            .unwrap_err()
+            .to_string();
+        assert!(message.len() < 300, "{message}");
+        let message = parse("alice@\u{301}x.example").unwrap_err().to_string();
+        assert!(message.contains("e-mail address"), "{message}");
+    }
+
+    #[test]
+    fn international_names() {
+        let t = ok("münchen.example");
+        assert_eq!(t.host, Host::Name("xn--mnchen-3ya.example".into()));
+        assert_eq!(t.unicode.as_deref(), Some("münchen.example"));
+        assert_eq!(t.kind(), "host");
+        let t = ok("MÜNCHEN.example:587");
+        assert_eq!(t.host, Host::Name("xn--mnchen-3ya.example".into()));
+        assert_eq!(t.port, Some(587));
+        let t = ok("xn--mnchen-3ya.example");
+        assert_eq!(t.unicode.as_deref(), Some("münchen.example"));
+        assert_eq!(ok("smtp.example.com").unicode, None);
+        let t = ok("smtps://münchen.example");
+        assert_eq!(t.host, Host::Name("xn--mnchen-3ya.example".into()));
+        assert_eq!(t.scheme_security, Some(Security::ImplicitTls));
+        // An address at an international domain needs no SMTPUTF8; a non-ASCII local part does.
+        let t = ok("alice@münchen.example");
+        assert_eq!(t.host, Host::Name("xn--mnchen-3ya.example".into()));
+        assert_eq!(t.unicode.as_deref(), Some("münchen.example"));
+        assert!(t.is_address() && !t.needs_smtputf8());
+        let t = ok("müller@example.com");
+        assert_eq!(t.local_part.as_deref(), Some("müller"));
+        assert!(t.needs_smtputf8());
+        // A name UTS 46 rejects: a label beginning with a combining mark.
+        let message = parse("\u{301}abc.example").unwrap_err().to_string();
+        assert!(message.contains("international domain name"), "{message}");
+    }
+
+    #[test]
+    fn urls_with_a_user_or_parameters_are_settings() {
+        let t = ok("smtp://alice@example.com");
+        let config = t.config.as_ref().expect("settings");
+        assert_eq!(config.user.as_deref(), Some("alice"));
+        assert_eq!(config.origin, ConfigOrigin::Target);
+        assert_eq!(t.host, Host::Name("example.com".into()));
+        assert_eq!(t.input, "smtp://alice@example.com");
+        assert!(
+            ok("smtps://host.example:2465?verify_peer=0")
+                .config
+                .is_some()
+        );
+        assert!(ok("submission://host.example").config.is_some());
+        assert!(ok("smtp://host.example:587").config.is_none());
+        assert_eq!(
+            parse("smtp://alice:s3cret@example.com:587"),
+            Err(TargetError::PasswordOnCommandLine)
+        );
     }
 }

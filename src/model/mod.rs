@@ -1,11 +1,14 @@
 //! Plain data that every stage reads: what a probe observed ([`observation`]), what discovery
-//! found ([`discovery`]) and the run's provider decision ([`preset`]). No I/O and no policy
-//! here: the engine fills these, verdicts judge them, renderers show them.
+//! found ([`discovery`]), the run's provider decision ([`preset`]) and the user's own settings
+//! ([`config`]). No I/O and no policy here: the engine fills these, verdicts judge them,
+//! renderers show them.
 
+pub mod config;
 pub mod discovery;
 pub mod observation;
 pub mod preset;
 
+pub use config::*;
 pub use discovery::*;
 pub use observation::*;
 pub use preset::*;

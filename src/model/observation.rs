@@ -338,6 +338,11 @@ pub struct CertFacts {
     pub key: String,
     /// Signature algorithm name, e.g. `sha256WithRSAEncryption`.
     pub signature_algorithm: String,
+    /// The RSA modulus size in bits, for an RSA key.
+    pub rsa_bits: Option<u32>,
+    /// The digest of the issuer's signature over this certificate (`MD5`, `SHA-1`, `SHA-256`,
+    /// ...), when the algorithm names one.
+    pub signature_digest: Option<String>,
     /// Serial number, colon-free lower-case hex.
     pub serial: String,
     /// SHA-256 fingerprint of the DER encoding, lower-case hex.
@@ -446,6 +451,9 @@ pub struct Observation {
     /// Who said the endpoint cannot be reached, when a connect failed that way (an ICMP
     /// error, or this machine's firewall).
     pub unreachable: Option<Unreachable>,
+    /// Bytes the server sent with or right after its greeting, before the client spoke
+    /// (unsolicited replies); discarded so that replies stay aligned with commands.
+    pub unsolicited: Vec<u8>,
     /// Time per phase.
     pub timings: Timings,
     /// The dialogue.
@@ -467,6 +475,7 @@ impl Observation {
             wrong_mode: None,
             not_smtp: None,
             unreachable: None,
+            unsolicited: Vec::new(),
             timings: Timings::default(),
             transcript: Vec::new(),
         }

@@ -549,7 +549,8 @@ fn refused(command: SendCommand, reply: &Reply) -> (SendOutcome, Option<PhaseErr
 
 /// The queue id in a final `250`, in the forms common servers use: Postfix and Sendmail
 /// `queued as 4ABC12`, Exim `id=1rAbCd-000123-Xy`, Exchange `[InternalId=12345, ...]`, Gmail
-/// `OK  1700000000 a1-20020a...wrx.123 - gsmtp`, Amazon SES `Ok 0100018b...-000000`.
+/// `OK  1700000000 a1-20020a...wrx.123 - gsmtp`, Amazon SES `Ok 0100018b...-000000`, Haraka
+/// `Message Queued (<uuid>.1)`, Exchange `<message-id> Queued mail for delivery`.
 pub fn queue_id(reply: &Reply) -> Option<String> {
     let text = reply.text();
     let words: Vec<&str> = text.split_whitespace().collect();
@@ -585,6 +586,25 @@ pub fn queue_id(reply: &Reply) -> Option<String> {
             (words.get(dash) == Some(&"-"))
                 .then(|| dash.checked_sub(1).and_then(|i| words.get(i)))
                 .flatten()
+                .map(|w| clean(w))
+        })
+        .or_else(|| {
+            // Haraka: `Message Queued (<uuid>.1)`, the word after "queued" in parentheses.
+            let at = words
+                .iter()
+                .position(|w| w.eq_ignore_ascii_case("queued"))?;
+            let next = words.get(at + 1)?;
+            (next.starts_with('(') && next.ends_with(')')).then(|| clean(next))
+        })
+        .or_else(|| {
+            // Exchange without an InternalId: `2.6.0 <message-id> Queued mail for delivery`.
+            let lower = text.to_ascii_lowercase();
+            if !lower.contains("queued mail for delivery") {
+                return None;
+            }
+            words
+                .iter()
+                .find(|w| w.starts_with('<') && w.ends_with('>') && w.len() > 2)
                 .map(|w| clean(w))
         })
         .or_else(|| {
@@ -641,6 +661,16 @@ mod tests {
                 "Ok 0100018b1c2d3e4f-12345678-aaaa-bbbb-cccc-1234567890ab-000000",
                 Some("0100018b1c2d3e4f-12345678-aaaa-bbbb-cccc-1234567890ab-000000"),
             ),
+            (
+                "Message Queued (8C7A1E52-1F1B-4E0A-9B6E-0D3C2A1B4F5E.1)",
+                Some("8C7A1E52-1F1B-4E0A-9B6E-0D3C2A1B4F5E.1"),
+            ),
+            ("OK id=1tAbCd-000Abc-Xy", Some("1tAbCd-000Abc-Xy")),
+            (
+                "2.6.0 <CAB1234@mail.example.com> Queued mail for delivery",
+                Some("CAB1234@mail.example.com"),
+            ),
+            ("2.0.0 OK  1700000000 x1-2.3 - gsmtp", Some("x1-2.3")),
             ("2.0.0 Ok", None),
             ("Ok", None),
             ("", None),

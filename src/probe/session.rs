@@ -98,6 +98,9 @@ pub(super) struct Session<'a> {
     parser: ReplyParser,
     /// Bytes read through the reply reader so far (bounded by the limits).
     received: usize,
+    /// Well-formed replies read on the current connection: after one, a malformed line is a
+    /// protocol error of an SMTP server, not a sign that something else answers.
+    replies: usize,
     /// The dialogue is inside TLS now.
     pub(super) in_tls: bool,
     /// What was seen so far.
@@ -119,6 +122,7 @@ impl<'a> Session<'a> {
             started: Instant::now(),
             parser: ReplyParser::new(options.limits.reply),
             received: 0,
+            replies: 0,
             in_tls: false,
             obs: Observation::new(endpoint),
         }
@@ -169,16 +173,7 @@ impl Session<'_> {
             Err(stop) => return Err(stop),
         };
         self.obs.timings.banner = Some(started.elapsed());
-        let greeting_ok = banner.code == 220;
-        self.obs.banner = Some(banner.clone());
-        if !greeting_ok {
-            self.quit(&mut stream).await;
-            return Err(Stop::new(
-                State::Rejected,
-                Phase::Banner,
-                format!("the server refused the session: {banner}"),
-            ));
-        }
+        self.accept_greeting(&mut stream, banner).await?;
 
         let started = Instant::now();
         let ehlo = self.ehlo(&mut stream, local, Phase::Ehlo).await?;
@@ -202,7 +197,7 @@ impl Session<'_> {
         let reply = self.read_reply(&mut stream, Phase::Starttls).await?;
         let go = reply.code == 220;
         let injected = if go {
-            self.injected_bytes(&mut stream)
+            self.pending_bytes(&mut stream)
         } else {
             Vec::new()
         };
@@ -255,6 +250,18 @@ impl Session<'_> {
         let started = Instant::now();
         let banner = self.read_reply(stream, Phase::Banner).await?;
         self.obs.timings.banner = Some(started.elapsed());
+        self.accept_greeting(stream, banner).await?;
+        let started = Instant::now();
+        let ehlo = self.ehlo(stream, local, Phase::EhloTls).await?;
+        self.obs.timings.ehlo_tls = Some(started.elapsed());
+        self.obs.ehlo_tls = Some(ehlo);
+        Ok(())
+    }
+
+    /// Records the greeting; a refusal (not 220) ends the session politely. Bytes that came
+    /// with the greeting or right after it, before the client spoke, are unsolicited replies:
+    /// they are recorded and discarded, so the next reply read is the one to EHLO.
+    async fn accept_greeting(&mut self, stream: &mut BoxStream, banner: Reply) -> Result<(), Stop> {
         let greeting_ok = banner.code == 220;
         self.obs.banner = Some(banner.clone());
         if !greeting_ok {
@@ -265,10 +272,18 @@ impl Session<'_> {
                 format!("the server refused the session: {banner}"),
             ));
         }
-        let started = Instant::now();
-        let ehlo = self.ehlo(stream, local, Phase::EhloTls).await?;
-        self.obs.timings.ehlo_tls = Some(started.elapsed());
-        self.obs.ehlo_tls = Some(ehlo);
+        let early = self.pending_bytes(stream);
+        if !early.is_empty() {
+            self.note(
+                Direction::Error,
+                &format!(
+                    "{} bytes arrived after the greeting, before the client spoke: {}; discarded",
+                    early.len(),
+                    preview(&early)
+                ),
+            );
+            self.obs.unsolicited = early;
+        }
         Ok(())
     }
 
@@ -303,8 +318,12 @@ impl Session<'_> {
                 )
             }
             Err(stop) => {
+                // Whatever the second connection saw, the first one was silent: no other mode,
+                // no other service is shown by it (a late plain greeting means a slow server).
                 self.note(Direction::Info, &format!("no TLS either: {}", stop.message));
                 self.obs.tls = None;
+                self.obs.not_smtp = None;
+                self.obs.wrong_mode = None;
                 banner_timeout
             }
         }
@@ -316,6 +335,7 @@ impl Session<'_> {
         // the connection goes where the user's tunnel or NAT forwards it.
         let port = self.options.connect_port(self.obs.endpoint.port);
         let address = SocketAddr::new(self.obs.endpoint.ip, port);
+        self.replies = 0;
         let deadline = (Instant::now() + self.options.connect_timeout).min(self.deadline);
         let started = Instant::now();
         let result = timeout_at(deadline, super::connect::connect(address)).await;
@@ -451,8 +471,16 @@ impl Session<'_> {
             let want = chunk.len().min(room);
             let buf = chunk.get_mut(..want).unwrap_or_default();
             let n = match timeout_at(deadline, stream.read(buf)).await {
+                Err(_) if !self.parser.buffered().is_empty() => {
+                    return Err(self.incomplete_stop(phase, "then nothing more came"));
+                }
                 Err(_) => return Err(self.timeout_stop(phase, started.elapsed())),
                 Ok(Err(error)) => return Err(io_stop(&error, phase)),
+                Ok(Ok(0)) if !self.parser.buffered().is_empty() => {
+                    return Err(
+                        self.incomplete_stop(phase, "then the server closed the connection")
+                    );
+                }
                 Ok(Ok(0)) => {
                     return Err(Stop::new(
                         State::Closed,
@@ -467,7 +495,27 @@ impl Session<'_> {
         }
     }
 
+    /// A reply that never ended: bytes came, but no line end (CRLF) completed it.
+    fn incomplete_stop(&self, phase: Phase, then: &str) -> Stop {
+        let pending = self.parser.buffered();
+        let what = if phase == Phase::Banner {
+            "greeting"
+        } else {
+            "reply"
+        };
+        Stop::new(
+            State::ProtocolError,
+            phase,
+            format!(
+                "the {what} never ended: {} bytes arrived without a line end (CRLF), {then}: {}",
+                pending.len(),
+                preview(pending)
+            ),
+        )
+    }
+
     fn record_reply(&mut self, parsed: &ParsedReply) {
+        self.replies += 1;
         for line in &parsed.raw_lines {
             self.push(Direction::Recv, line.clone());
         }
@@ -480,6 +528,17 @@ impl Session<'_> {
     }
 
     fn reply_error(&mut self, error: ReplyError, phase: Phase) -> Stop {
+        if let ReplyError::NotSmtp { line } = &error
+            && self.replies > 0
+        {
+            // This connection already spoke SMTP: a broken reply, not another service.
+            self.push(Direction::Recv, line.clone());
+            return Stop::new(
+                State::ProtocolError,
+                phase,
+                format!("a malformed reply (no valid reply code): {line:?}"),
+            );
+        }
         if let ReplyError::NotSmtp { line } = &error {
             let what = identify_service(line.as_bytes());
             self.obs.not_smtp = Some(what.to_string());
@@ -588,7 +647,9 @@ impl Session<'_> {
 
     /// Bytes that came after the STARTTLS 220: already buffered, or waiting on the socket.
     /// They are discarded, never carried into the TLS session (response injection).
-    fn injected_bytes(&mut self, stream: &mut BoxStream) -> Vec<u8> {
+    /// Bytes already received but not asked for: what the reply reader holds beyond the last
+    /// reply, and what the connection has ready without waiting.
+    fn pending_bytes(&mut self, stream: &mut BoxStream) -> Vec<u8> {
         let mut injected = self.parser.take_buffered();
         let mut chunk = [0u8; 4096];
         while injected.len() < self.options.limits.bytes_per_endpoint {
@@ -618,10 +679,28 @@ impl Session<'_> {
             Err(_) => Err(self.timeout_stop(phase, started.elapsed())),
             Ok(Err(error)) => {
                 let seen = tls_stream.get_ref().seen().to_vec();
-                if looks_like_reply(&seen) {
+                // Only an implicit-TLS port that greets in plain text is in the wrong mode; a
+                // server that already spoke SMTP here (STARTTLS), or a STARTTLS port retried
+                // for implicit TLS, answering in plain text is a failed handshake.
+                if looks_like_reply(&seen)
+                    && self.replies == 0
+                    && self.obs.endpoint.security == Security::ImplicitTls
+                {
                     return Err(self
                         .plain_greeting(tls_stream.get_mut(), &seen, phase)
                         .await);
+                }
+                // OpenSSL read a record header's worth: take what else is already there, so
+                // the message can show what the server sent (bounded, no waiting).
+                let mut seen = seen;
+                let mut chunk = [0u8; 512];
+                while seen.len() < RECORD_LIMIT {
+                    match tls_stream.get_mut().read(&mut chunk).now_or_never() {
+                        Some(Ok(n)) if n > 0 => {
+                            seen.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                        }
+                        _ => break,
+                    }
                 }
                 Err(self.handshake_failure(&error, &seen, phase))
             }
@@ -665,7 +744,21 @@ impl Session<'_> {
         seen: &[u8],
         phase: Phase,
     ) -> Stop {
-        if !seen.is_empty() && seen.first() != Some(&0x16) && seen.first() != Some(&0x15) {
+        let not_tls =
+            !seen.is_empty() && seen.first() != Some(&0x16) && seen.first() != Some(&0x15);
+        if not_tls && self.replies > 0 {
+            // It spoke SMTP on this connection, then answered the ClientHello with this.
+            return Stop::new(
+                State::TlsError,
+                phase,
+                format!(
+                    "TLS handshake failed: the server answered the ClientHello with {} bytes that are not TLS: {}",
+                    seen.len(),
+                    preview(seen)
+                ),
+            );
+        }
+        if not_tls {
             let what = identify_service(seen);
             self.obs.not_smtp = Some(what.to_string());
         }
@@ -808,6 +901,11 @@ fn connect_error(error: &io::Error, unreachable: Option<&Unreachable>) -> Stop {
             "connection refused: nothing listens on this port, or a firewall rejects with a reset".to_string(),
         ),
         Some(libc::ETIMEDOUT) => (State::Timeout, "the connection attempt timed out".to_string()),
+        // Refused would be ECONNREFUSED: a reset here came after the server accepted.
+        Some(libc::ECONNRESET) => (
+            State::Closed,
+            "the server accepted the connection and reset it at once: a connection limit or an access rule (tcpwrappers, fail2ban, a block list) turned this client away".to_string(),
+        ),
         Some(libc::EHOSTUNREACH) => (
             State::Unreachable,
             "no route to host: a router answered that the host is unreachable or the port is administratively prohibited".to_string(),
@@ -879,6 +977,19 @@ fn looks_like_reply(bytes: &[u8]) -> bool {
             matches!(rest.first(), None | Some(b' ' | b'-' | b'\r' | b'\n'))
         }
         _ => false,
+    }
+}
+
+/// The first bytes of `bytes` as escaped text (control characters and non-UTF-8 shown as
+/// escapes), for messages about what a server sent.
+fn preview(bytes: &[u8]) -> String {
+    const SHOWN: usize = 80;
+    let head = bytes.get(..SHOWN.min(bytes.len())).unwrap_or_default();
+    let text: String = String::from_utf8_lossy(head).escape_debug().collect();
+    if bytes.len() > SHOWN {
+        format!("\"{text}\"...")
+    } else {
+        format!("\"{text}\"")
     }
 }
 

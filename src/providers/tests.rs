@@ -722,6 +722,8 @@ fn leaf(san: &[&str]) -> CertFacts {
         not_yet_valid_secs: -1,
         key: String::new(),
         signature_algorithm: String::new(),
+        rsa_bits: None,
+        signature_digest: Some("SHA-256".into()),
         serial: String::new(),
         sha256: String::new(),
         self_issued: false,

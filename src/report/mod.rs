@@ -3,6 +3,7 @@
 //! read outcomes and findings, and hold no rules: what is wrong, and how bad, is the verdicts'.
 
 pub mod check;
+pub mod explain;
 pub mod ports;
 pub mod providers;
 pub mod schema;

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
 
 use crate::model::{
     CertFacts, PhaseError, StarttlsObservation, Timings, TlsFacts, TranscriptLine, WrongMode,
@@ -21,8 +22,77 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// kind (a closed pipe stays `BrokenPipe`), so the caller can tell a reader that went away
 /// from a real failure.
 pub(crate) fn write_document(out: &mut dyn Write, doc: &impl Serialize) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, doc).map_err(io::Error::from)?;
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut *out, Escaping(PrettyFormatter::new()));
+    doc.serialize(&mut serializer).map_err(io::Error::from)?;
     writeln!(out)
+}
+
+/// serde_json's pretty layout, escaping also DEL and the C1 controls (U+007F to U+009F), which
+/// JSON allows raw but which act on a terminal that shows the document; serde_json escapes only
+/// the controls below U+0020.
+struct Escaping(PrettyFormatter<'static>);
+
+impl Formatter for Escaping {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if ('\u{7f}'..='\u{9f}').contains(&c) {
+                writer.write_all(fragment.get(start..at).unwrap_or_default().as_bytes())?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = at + c.len_utf8();
+            }
+        }
+        writer.write_all(fragment.get(start..).unwrap_or_default().as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object_value(writer)
+    }
 }
 
 #[derive(Serialize)]
@@ -308,5 +378,40 @@ pub(crate) fn wrong_mode_name(mode: WrongMode) -> &'static str {
     match mode {
         WrongMode::ImplicitTlsOnStarttlsPort => "implicit_tls_on_starttls_port",
         WrongMode::PlainOnTlsPort => "plain_on_tls_port",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        text: &'a str,
+        list: Vec<u32>,
+    }
+
+    #[test]
+    fn del_and_c1_controls_are_escaped_and_the_layout_is_pretty() {
+        let mut out = Vec::new();
+        let doc = Doc {
+            text: "a\u{7f}b\u{85}c\u{9f}d\u{a0}e\u{1b}\"é",
+            list: vec![1, 2],
+        };
+        write_document(&mut out, &doc).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r#""a\u007fb\u0085c\u009fd"#), "{text}");
+        // U+00A0 is printable, ESC was already escaped by serde_json, quotes too.
+        assert!(text.contains("d\u{a0}e\\u001b\\\"é"), "{text}");
+        assert!(
+            !text.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c)),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  \"list\": [\n    1,\n    2\n  ]\n}"),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["text"], doc.text);
     }
 }

@@ -9,6 +9,7 @@ use crate::providers::Preset;
 use crate::run::discover;
 use crate::run::outcome::{CheckReport, ProviderInfo, TargetInfo};
 use crate::run::plan::{CheckPlan, SetupError};
+use crate::target::Host;
 use crate::tls::TlsClient;
 use crate::verdict;
 use crate::verdict::Finding;
@@ -30,7 +31,8 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
         Some(request) => {
             let preset = provider.as_ref().and_then(|p| plan.catalog.get(&p.id));
             let deadline = tokio::time::Instant::from_std(started) + plan.options.max_time;
-            // A mail client logs in where it submits: never at a domain's MX hosts.
+            // A mail client logs in where it submits: never at a domain's MX hosts; with the
+            // user's settings, exactly where they point, as the app would.
             let candidates: Vec<Observation> = observations
                 .iter()
                 .filter(|o| {
@@ -38,6 +40,11 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
                         .discovery
                         .origin(&o.endpoint)
                         .is_none_or(|p| p.role != Some(Role::Inbound))
+                        && plan
+                            .target
+                            .config
+                            .as_ref()
+                            .is_none_or(|c| c.port == o.endpoint.port)
                 })
                 .cloned()
                 .collect();
@@ -47,10 +54,17 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
         }
         None => None,
     };
+    judge_target(plan, &outcome.discovery, &observations, &mut findings);
     Ok(CheckReport {
         target: TargetInfo {
             input: plan.target.input.clone(),
             kind: outcome.discovery.kind,
+            host: match &plan.target.host {
+                Host::Name(name) => Some(name.clone()),
+                Host::Ip(_) => None,
+            },
+            unicode: plan.target.unicode.clone(),
+            config: plan.target.config.clone(),
         },
         duration: started.elapsed(),
         observations,
@@ -59,6 +73,27 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
         provider,
         credentials,
     })
+}
+
+/// What the target itself asks to be judged: an address whose local part needs SMTPUTF8, and
+/// the user's settings (their finding first, the other ports' errors weighed as warnings).
+fn judge_target(
+    plan: &CheckPlan,
+    discovery: &Discovery,
+    observations: &[Observation],
+    findings: &mut Vec<Finding>,
+) {
+    if let Some(local_part) = &plan.target.local_part
+        && let Some(finding) =
+            verdict::smtputf8::judge(&plan.target.input, local_part, discovery, observations)
+    {
+        findings.push(finding);
+    }
+    if let Some(config) = &plan.target.config {
+        let finding = verdict::config::judge(config, observations, findings);
+        verdict::config::weigh(config, observations, findings);
+        findings.insert(0, finding);
+    }
 }
 
 /// The credential check: after the probes, AUTH on the preset's recommended port or the best

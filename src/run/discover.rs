@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use crate::dns::{
     LookupFailure, Mx, Query, Resolver, ReverseDns, SUBMISSION_SRV, SUBMISSIONS_SRV, Srv,
-    is_null_mx, srv_not_offered, usable_addresses,
+    is_null_mx, reverse_is_local_only, srv_not_offered, usable_addresses,
 };
 use crate::model::{
     Candidate, Discovery, Endpoint, HostLookup, Mode, NotProbed, Observation, Planned, Role,
@@ -792,7 +792,9 @@ impl<'a> Engine<'a> {
     async fn reverse(&self, ip: IpAddr) -> Option<ReverseDns> {
         let resolver = self.resolver.as_ref()?;
         // An address this machine cannot reach is skipped, not probed: its name is not asked.
-        if crate::probe::no_route(ip, 53).is_some() {
+        // Nor is a loopback or link-local one's: the resolver or the hosts file would answer,
+        // never DNS.
+        if crate::probe::no_route(ip, 53).is_some() || reverse_is_local_only(ip) {
             return None;
         }
         let timeout = ReverseDns::Missing(LookupFailure::Timeout);

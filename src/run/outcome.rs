@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::dns::Query;
-use crate::model::{CredentialCheck, Discovery, Endpoint, Observation, TargetKind};
+use crate::model::{CredentialCheck, Discovery, Endpoint, Observation, TargetKind, UserConfig};
 use crate::providers::MatchReason;
 use crate::verdict::network::{Class, Conclusion};
 use crate::verdict::provider::Settings;
@@ -17,6 +17,13 @@ pub struct TargetInfo {
     pub input: String,
     /// What it turned out to be: a server name, an address, a mail domain, an e-mail address.
     pub kind: TargetKind,
+    /// The host name (an address's domain) in ASCII form, as DNS, SNI and the certificate
+    /// check used it; `None` for an IP address.
+    pub host: Option<String>,
+    /// The host name's Unicode form, when it differs from `host` (an international name).
+    pub unicode: Option<String>,
+    /// The user's settings, when the target was a URL or DSN read as such (never a password).
+    pub config: Option<UserConfig>,
 }
 
 /// The provider preset the run was judged against, and why.
@@ -133,5 +140,23 @@ impl PortsReport {
         self.probes
             .iter()
             .find(|p| p.host == host && p.port == port)
+    }
+}
+
+/// What `smtp-doctor explain` made of a text.
+#[derive(Debug, Clone)]
+pub struct ExplainReport {
+    /// The text as read: bounded, secrets replaced by `***` (not yet cleaned for a terminal).
+    pub input: String,
+    /// The explanations, most specific kind first.
+    pub explanations: Vec<crate::explain::Explanation>,
+    /// `smtp-doctor check ...` for the servers the text names.
+    pub next_commands: Vec<String>,
+}
+
+impl ExplainReport {
+    /// Whether anything in the text was recognised (exit code 0; 1 otherwise).
+    pub fn recognised(&self) -> bool {
+        !self.explanations.is_empty()
     }
 }

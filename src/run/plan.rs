@@ -88,6 +88,16 @@ impl PortsPlan {
     }
 }
 
+/// A validated `explain` run: the text to read and the catalogue whose known replies explain
+/// it.
+#[derive(Debug, Clone)]
+pub struct ExplainPlan {
+    /// The text: not empty, at most [`crate::explain::MAX_INPUT`] bytes.
+    pub text: String,
+    /// Provider presets: built in, the user's file, `--providers` files.
+    pub catalog: Catalog,
+}
+
 /// Ports probed when none are named: server to server (25), submission with STARTTLS (587),
 /// submission with implicit TLS (465).
 pub const DEFAULT_PORTS: [u16; 3] = [25, 587, 465];

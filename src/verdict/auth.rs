@@ -388,6 +388,23 @@ fn known(reply: &Reply, stage: Stage) -> Option<&'static Known> {
         })
 }
 
+/// What a reply means when this module knows it, whatever command it answered: for
+/// `smtp-doctor explain`, which reads replies out of logs without the command. The RFC 4954
+/// meanings of bare codes are left out (they hold for AUTH only; `454 4.7.0` also refuses
+/// STARTTLS); with `words_only`, so are the entries that do not name the reply by its words.
+pub fn known_reply(reply: &Reply, words_only: bool) -> Option<Explanation> {
+    let text = reply.text().to_ascii_lowercase();
+    KNOWN
+        .iter()
+        .filter(|k| k.source != "RFC 4954" && (!words_only || k.text.is_some()))
+        .filter(|k| k.matches(reply, k.stage, &text))
+        .fold(None, |best: Option<&Known>, k| match best {
+            Some(b) if b.specificity() >= k.specificity() => Some(b),
+            _ => Some(k),
+        })
+        .map(from_known)
+}
+
 fn explanation(source: &str, cause: &str, advice: &str) -> Explanation {
     Explanation {
         cause: cause.to_string(),
@@ -684,14 +701,23 @@ fn sentence(text: &str) -> String {
     out
 }
 
-/// `535 5.7.8 Username and Password not accepted.` on one line, cut at [`MAX_QUOTE`].
+/// `535 5.7.8 Username and Password not accepted` on one line, cut at [`MAX_QUOTE`], without
+/// a final full stop: the sentence it is quoted in ends with its own ("Logged in." would
+/// otherwise read "Logged in..").
 fn quote(reply: &Reply) -> String {
     let text = reply.text();
     let mut line = format!("{} {}", reply.code, text.trim());
     if line.chars().count() > MAX_QUOTE {
-        line = line.chars().take(MAX_QUOTE).collect::<String>() + "...";
+        return line
+            .chars()
+            .take(MAX_QUOTE)
+            .collect::<String>()
+            .trim_end()
+            .to_string()
+            + "...";
     }
-    line.trim_end().to_string()
+    line = super::clause(&line).to_string();
+    line
 }
 
 /// The findings of a credential check (its explanations from [`annotate`], or generic ones).

@@ -8,8 +8,13 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::{Finding, FindingId, Severity};
-use crate::dns::{ForwardCheck, LookupFailure, Mx, Query, ReverseDns, is_null_mx};
-use crate::model::{Discovery, Endpoint, NotProbed, Observation, Role, Source, State, TargetKind};
+use crate::dns::{
+    ForwardCheck, LookupFailure, Mx, Query, ReverseDns, is_null_mx, is_private,
+    reverse_is_local_only,
+};
+use crate::model::{
+    Discovery, Endpoint, NotProbed, Observation, Phase, Role, Source, State, TargetKind,
+};
 
 /// Every DNS finding of a run, in the order a reader meets them: the typed server (no address,
 /// a failed MX look-up of a name then checked as a server), else the domain's submission side
@@ -48,7 +53,13 @@ pub fn judge(discovery: &Discovery, observations: &[Observation]) -> Vec<Finding
     for obs in observations {
         let endpoint = &obs.endpoint;
         let rdns = discovery.reverse.get(&endpoint.ip);
-        if let Some(rdns) = rdns {
+        // Only a server that answered sends mail from that address: nothing listening, or a
+        // path that never connected, gives its PTR no weight.
+        let answered = !matches!(
+            obs.state,
+            State::Refused | State::Unreachable | State::Skipped
+        ) && obs.error.as_ref().is_none_or(|e| e.phase != Phase::Connect);
+        if let Some(rdns) = rdns.filter(|_| answered) {
             out.extend(reverse(endpoint, rdns));
         }
         let origin = discovery.origin(endpoint);
@@ -331,9 +342,10 @@ pub fn mx_host(
 
 /// Reverse DNS of a probed address, judged where receivers judge it: on port 25 (a server that
 /// receives mail usually sends too, and receivers check the sending address's PTR and that it
-/// resolves back). Submission endpoints give nothing: mail clients do not care.
+/// resolves back). Submission endpoints give nothing: mail clients do not care. Nor do private
+/// and local addresses, which no receiver on the internet sees.
 pub fn reverse(endpoint: &Endpoint, reverse: &ReverseDns) -> Option<Finding> {
-    if endpoint.port != 25 {
+    if endpoint.port != 25 || is_private(endpoint.ip) || reverse_is_local_only(endpoint.ip) {
         return None;
     }
     let ip = endpoint.ip;
@@ -953,5 +965,72 @@ mod tests {
             ("dns.no_submission", Severity::Warning)
         );
         assert!(n.message.contains("smtp.example.test does not resolve"));
+    }
+
+    #[test]
+    fn private_and_local_addresses_get_no_reverse_dns_verdict() {
+        let missing = ReverseDns::Missing(LookupFailure::NxDomain);
+        for address in [
+            "10.1.2.3",
+            "172.16.0.9",
+            "192.168.1.1",
+            "100.64.0.1",
+            "fd00::25",
+            "127.0.0.1",
+            "::1",
+            "fe80::1",
+            "169.254.1.1",
+        ] {
+            let endpoint = Endpoint {
+                host: "mx.test".into(),
+                ip: address.parse().unwrap(),
+                port: 25,
+                security: crate::model::Security::Starttls,
+            };
+            assert_eq!(reverse(&endpoint, &missing), None, "{address}");
+        }
+        // TEST-NET and the IPv4-mapped loopback the tests control are judged.
+        for address in ["192.0.2.25", "::ffff:127.0.0.1", "2001:db8::25"] {
+            let endpoint = Endpoint {
+                host: "mx.test".into(),
+                ip: address.parse().unwrap(),
+                port: 25,
+                security: crate::model::Security::Starttls,
+            };
+            assert!(reverse(&endpoint, &missing).is_some(), "{address}");
+        }
+        assert!(crate::dns::reverse_is_local_only("::1".parse().unwrap()));
+        assert!(!crate::dns::reverse_is_local_only(
+            "10.0.0.1".parse().unwrap()
+        ));
+    }
+
+    #[test]
+    fn reverse_dns_is_judged_only_where_a_server_answered() {
+        let ip: IpAddr = "192.0.2.25".parse().unwrap();
+        let mut discovery = Discovery::default();
+        discovery
+            .reverse
+            .insert(ip, ReverseDns::Missing(LookupFailure::NxDomain));
+        let endpoint = Endpoint {
+            host: "mx.test".into(),
+            ip,
+            port: 25,
+            security: crate::model::Security::Starttls,
+        };
+        let mut refused = Observation::new(endpoint.clone());
+        refused.state = State::Refused;
+        let judged = judge(&discovery, &[refused]);
+        assert!(
+            judged.iter().all(|f| f.id != "dns.ptr_missing"),
+            "{judged:#?}"
+        );
+        let mut answered = Observation::new(endpoint);
+        answered.state = State::Ok;
+        let judged = judge(&discovery, &[answered]);
+        assert!(
+            judged.iter().any(|f| f.id == "dns.ptr_missing"),
+            "{judged:#?}"
+        );
     }
 }

@@ -85,6 +85,17 @@ pub enum FindingId {
     SmtpProtocolError,
     /// EHLO refused, HELO accepted: no extensions, no STARTTLS, no AUTH.
     SmtpHeloOnly,
+    /// The greeting took 5 s or more: clients with short greeting timeouts give up first.
+    SmtpSlowGreeting,
+    /// The server sent replies nobody asked for, with or right after its greeting and before
+    /// the client spoke; they were discarded so that the next reply answers EHLO.
+    SmtpUnsolicitedReply,
+    /// The e-mail address checked has a non-ASCII local part, and a server checked does not
+    /// offer SMTPUTF8 (RFC 6531), which mail to or from it needs; the message names which.
+    SmtpSmtputf8Missing,
+    /// The e-mail address checked has a non-ASCII local part, and every server checked offers
+    /// SMTPUTF8 (RFC 6531), which mail to or from it needs.
+    SmtpSmtputf8,
     /// STARTTLS not offered.
     StarttlsMissing,
     /// STARTTLS answered with something other than 220 (e.g. 454).
@@ -107,6 +118,12 @@ pub enum FindingId {
     CertNotYetValid,
     /// The leaf expires in less than 21 days.
     CertExpiringSoon,
+    /// A certificate of the chain has an RSA key under 2048 bits, which clients at OpenSSL
+    /// security level 2 (Debian and Ubuntu's default) refuse.
+    CertWeakKey,
+    /// A certificate below the root is signed with SHA-1 or MD5, which OpenSSL 3 at its
+    /// default security level refuses.
+    CertWeakSignature,
     /// The leaf does not name the host (or `--servername`).
     CertNameMismatch,
     /// The target was an address and no `--servername` was given.
@@ -157,11 +174,25 @@ pub enum FindingId {
     /// The negotiated TLS version is older than the provider accepts (replaces
     /// `tls.legacy_version`).
     ProviderTlsTooOld,
+    /// Your settings (a URL or DSN) work as given: the port answers in its mode, TLS and the
+    /// certificate check pass, and the login too when it was checked.
+    ConfigOk,
+    /// Your settings use the other TLS mode than the port speaks (STARTTLS on 465, SSL/TLS on
+    /// 587); the advice names the right mode, and a port seen working in the mode given.
+    ConfigTlsMode,
+    /// Your settings turn TLS off (or use STARTTLS only when offered, and the port offers
+    /// none): the password and mail travel in clear text.
+    ConfigNoTls,
+    /// Nothing answers on your settings' port; the advice names a port seen working.
+    ConfigPortClosed,
+    /// Your settings' port answers but does not work as given (certificate, STARTTLS, login);
+    /// the message names the findings that say why.
+    ConfigBroken,
 }
 
 impl FindingId {
     /// Every finding id, in README order.
-    pub const ALL: [FindingId; 66] = [
+    pub const ALL: &[FindingId] = &[
         FindingId::PortRefused,
         FindingId::PortTimeout,
         FindingId::PortUnreachable,
@@ -196,6 +227,10 @@ impl FindingId {
         FindingId::SmtpClosed,
         FindingId::SmtpProtocolError,
         FindingId::SmtpHeloOnly,
+        FindingId::SmtpSlowGreeting,
+        FindingId::SmtpUnsolicitedReply,
+        FindingId::SmtpSmtputf8Missing,
+        FindingId::SmtpSmtputf8,
         FindingId::StarttlsMissing,
         FindingId::StarttlsRefused,
         FindingId::StarttlsInjection,
@@ -207,6 +242,8 @@ impl FindingId {
         FindingId::CertExpired,
         FindingId::CertNotYetValid,
         FindingId::CertExpiringSoon,
+        FindingId::CertWeakKey,
+        FindingId::CertWeakSignature,
         FindingId::CertNameMismatch,
         FindingId::CertNameNotChecked,
         FindingId::AuthBeforeTls,
@@ -228,6 +265,11 @@ impl FindingId {
         FindingId::ProviderIntercepted,
         FindingId::ProviderStarttlsStripped,
         FindingId::ProviderTlsTooOld,
+        FindingId::ConfigOk,
+        FindingId::ConfigTlsMode,
+        FindingId::ConfigNoTls,
+        FindingId::ConfigPortClosed,
+        FindingId::ConfigBroken,
     ];
 
     /// The stable dotted id, e.g. `cert.expired`.
@@ -267,6 +309,10 @@ impl FindingId {
             FindingId::SmtpClosed => "smtp.closed",
             FindingId::SmtpProtocolError => "smtp.protocol_error",
             FindingId::SmtpHeloOnly => "smtp.helo_only",
+            FindingId::SmtpSlowGreeting => "smtp.slow_greeting",
+            FindingId::SmtpUnsolicitedReply => "smtp.unsolicited_reply",
+            FindingId::SmtpSmtputf8Missing => "smtp.smtputf8_missing",
+            FindingId::SmtpSmtputf8 => "smtp.smtputf8",
             FindingId::StarttlsMissing => "starttls.missing",
             FindingId::StarttlsRefused => "starttls.refused",
             FindingId::StarttlsInjection => "starttls.injection",
@@ -278,6 +324,8 @@ impl FindingId {
             FindingId::CertExpired => "cert.expired",
             FindingId::CertNotYetValid => "cert.not_yet_valid",
             FindingId::CertExpiringSoon => "cert.expiring_soon",
+            FindingId::CertWeakKey => "cert.weak_key",
+            FindingId::CertWeakSignature => "cert.weak_signature",
             FindingId::CertNameMismatch => "cert.name_mismatch",
             FindingId::CertNameNotChecked => "cert.name_not_checked",
             FindingId::AuthBeforeTls => "auth.before_tls",
@@ -299,12 +347,20 @@ impl FindingId {
             FindingId::ProviderIntercepted => "provider.intercepted",
             FindingId::ProviderStarttlsStripped => "provider.starttls_stripped",
             FindingId::ProviderTlsTooOld => "provider.tls_too_old",
+            FindingId::ConfigOk => "config.ok",
+            FindingId::ConfigTlsMode => "config.tls_mode",
+            FindingId::ConfigNoTls => "config.no_tls",
+            FindingId::ConfigPortClosed => "config.port_closed",
+            FindingId::ConfigBroken => "config.broken",
         }
     }
 
     /// The id named by `text` (`cert.expired`), if there is one.
     pub fn parse(text: &str) -> Option<FindingId> {
-        FindingId::ALL.into_iter().find(|id| id.as_str() == text)
+        FindingId::ALL
+            .iter()
+            .copied()
+            .find(|id| id.as_str() == text)
     }
 
     /// The area of the id: the part before the dot (`cert`, `dns`, ...).
@@ -333,6 +389,8 @@ impl FindingId {
             FindingId::CertUntrusted => Some("untrusted"),
             FindingId::CertNameMismatch => Some("name mismatch"),
             FindingId::CertExpiringSoon => Some("expiring soon"),
+            FindingId::CertWeakKey => Some("weak key"),
+            FindingId::CertWeakSignature => Some("weak signature"),
             _ => None,
         }
     }

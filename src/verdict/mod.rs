@@ -1,10 +1,13 @@
 //! Verdicts: pure functions from observations to findings. No I/O.
 
 pub mod auth;
+pub mod config;
 pub mod dns;
 mod id;
 pub mod network;
 pub mod provider;
+pub mod smtputf8;
+pub mod weight;
 
 pub use id::FindingId;
 
@@ -160,6 +163,84 @@ fn run_deadline(out: &mut Findings<'_>, phase: Option<Phase>, detail: &str) {
     );
 }
 
+/// Text to end a sentence with: without its own final full stops and spaces, since the
+/// sentence adds one (a server's "Logged in." quoted in a finding would read "Logged in..").
+pub(crate) fn clause(text: &str) -> &str {
+    text.trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+}
+
+/// What to do about a failed handshake, by the TLS alert the server sent (RFC 8446 section 6.2
+/// says what each means) or what OpenSSL saw; OpenSSL names an alert as `tlsv1 alert internal
+/// error`, `sslv3 alert handshake failure`, ...
+fn tls_failure_advice(detail: &str) -> &'static str {
+    let d = detail.to_ascii_lowercase();
+    let has = |s: &str| d.contains(s);
+    if has("internal error") {
+        "The server failed on its own side (TLS alert internal_error): usually its certificate or key cannot be loaded or do not match. If it is yours, check the mail server's TLS certificate and key files and its log."
+    } else if has("protocol version") || has("unsupported protocol") {
+        "The server and this client share no TLS version (alert protocol_version): the server offers only versions the client refuses, or the other way round. Servers should offer TLS 1.2 and 1.3."
+    } else if has("handshake failure") || has("insufficient security") || has("no shared cipher") {
+        "The server and this client could not agree on a cipher or key exchange (alert handshake_failure or insufficient_security): the server's cipher list or certificate type is too narrow or too old. Offer the modern TLS 1.2 and 1.3 suites."
+    } else if has("unrecognized name") {
+        "The server has no certificate for the name this client asked for (SNI, alert unrecognized_name): use the host name the server is configured for, or give --servername NAME."
+    } else if has("certificate required") || has("unknown ca") || has("bad certificate") {
+        "The server wants a client certificate, or refused the one offered (alert certificate_required, unknown_ca or bad_certificate): this port is for clients with certificates; mail clients use 587 or 465 with a password."
+    } else if has("access denied") {
+        "The server refused this client at the TLS layer (alert access_denied): an access rule on the server, or something in the path, turns this address away."
+    } else if has("wrong version number") || has("packet length too long") || has("not tls") {
+        "What answered is not speaking TLS: check the port and the TLS mode (STARTTLS on 587 and 25, implicit TLS on 465), and whether something in the path (a proxy, an antivirus) answers instead."
+    } else if has("closed") || has("reset") || has("eof") {
+        "The server hung up during the handshake: its TLS set-up may be broken (no certificate configured for this port), or it refuses this client; check the mail server's log."
+    } else {
+        "The server and this client could not complete TLS; check the server's certificate and key, the TLS versions and ciphers it allows, and its log."
+    }
+}
+
+/// A greeting slower than this is a warning: applications commonly give up after 5 to 10 s.
+pub const SLOW_GREETING: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// RSA keys shorter than this are refused at OpenSSL security level 2, the default of Debian
+/// and Ubuntu (and of many clients built on them).
+const RSA_LEVEL_2_BITS: u32 = 2048;
+
+/// Weak keys and signatures in the chain as sent. A self-signed certificate at the end of the
+/// chain is a trust anchor: its own signature is not checked by clients, so its digest does
+/// not count (its key does).
+fn weak_chain(out: &mut Findings<'_>, tls: &TlsFacts) {
+    let addr = out.obs.endpoint.describe();
+    let last = tls.chain.len().saturating_sub(1);
+    for (depth, cert) in tls.chain.iter().enumerate() {
+        if let Some(bits) = cert.rsa_bits.filter(|b| *b < RSA_LEVEL_2_BITS) {
+            out.add(
+                FindingId::CertWeakKey,
+                Severity::Error,
+                format!(
+                    "The certificate of {addr} (depth {depth}, {}) has an RSA key of {bits} bits: clients at OpenSSL security level 2 (the default on Debian and Ubuntu) refuse keys under 2048 bits{}.",
+                    cert.subject,
+                    if bits < 1024 { ", and every current client refuses it" } else { "" }
+                ),
+                "Issue a new certificate with an RSA key of 2048 bits or more (or an EC P-256 key).",
+            );
+        }
+        let anchor = depth == last && depth > 0 && cert.self_issued;
+        let weak = cert
+            .signature_digest
+            .as_deref()
+            .filter(|d| matches!(*d, "MD2" | "MD5" | "SHA-1"));
+        if let (Some(digest), false) = (weak, anchor) {
+            out.add(
+                FindingId::CertWeakSignature,
+                Severity::Error,
+                format!(
+                    "The certificate of {addr} (depth {depth}, {}) is signed with {digest} ({}): OpenSSL 3 at its default security level 1 refuses SHA-1 signatures, and every current client refuses MD5.",
+                    cert.subject, cert.signature_algorithm
+                ),
+                "Have the certificate (and any intermediate signed this way) reissued with a SHA-256 signature.",
+            );
+        }
+    }
+}
+
 /// How far the connection got: refused, silent, unreachable, not SMTP, wrong TLS mode.
 #[expect(
     clippy::too_many_lines,
@@ -171,7 +252,7 @@ fn connection(out: &mut Findings<'_>) {
     let port = obs.endpoint.port;
     let error = obs.error.as_ref();
     let phase = error.map(|e| e.phase);
-    let detail = error.map(|e| e.message.as_str()).unwrap_or("");
+    let detail = error.map_or("", |e| clause(&e.message));
 
     if obs.state == State::Timeout && error.is_some_and(|e| e.run_deadline) {
         run_deadline(out, phase, detail);
@@ -269,9 +350,39 @@ fn connection(out: &mut Findings<'_>) {
             FindingId::TlsHandshakeFailed,
             Severity::Error,
             format!("The TLS handshake with {addr} failed: {detail}."),
-            "The server and this client share no protocol version or cipher, or the server's TLS setup is broken; check its certificate and key and the TLS versions it allows.",
+            tls_failure_advice(detail),
         ),
         _ => {}
+    }
+}
+
+/// How the greeting came: slowly, or with replies nobody asked for.
+fn greeting(out: &mut Findings<'_>) {
+    let obs = out.obs;
+    let addr = obs.endpoint.describe();
+    if let Some(waited) = obs.timings.banner.filter(|t| *t >= SLOW_GREETING)
+        && obs.banner.is_some()
+    {
+        out.add(
+            FindingId::SmtpSlowGreeting,
+            Severity::Warning,
+            format!(
+                "{addr} took {:.1} s to greet: clients with a shorter greeting timeout give up before it answers.",
+                waited.as_secs_f64()
+            ),
+            "Common client defaults: nodemailer waits 30 s for the greeting, .NET's SmtpClient 100 s in all, and many applications set 5 to 10 s. If the server is yours, look for slow reverse DNS or block-list look-ups at connect, or a deliberate greeting delay (Postfix postscreen_greet_wait, a tarpit).",
+        );
+    }
+    if !obs.unsolicited.is_empty() {
+        out.add(
+            FindingId::SmtpUnsolicitedReply,
+            Severity::Warning,
+            format!(
+                "{addr} sent {} bytes of replies nobody asked for, with or right after its greeting and before the client spoke; they were discarded.",
+                obs.unsolicited.len()
+            ),
+            "Clients that read one reply per command get out of step with this server and misread its answers; if it is yours, check for a proxy, a banner script or a greeting with a stray line end.",
+        );
     }
 }
 
@@ -283,6 +394,7 @@ fn dialogue(out: &mut Findings<'_>) {
     if obs.wrong_mode.is_some() {
         return;
     }
+    greeting(out);
     if let Some(ehlo) = &obs.ehlo {
         if ehlo.helo {
             out.add(
@@ -292,8 +404,9 @@ fn dialogue(out: &mut Findings<'_>) {
                 "Use a server that supports ESMTP; without EHLO there is no encryption and no authentication.",
             );
         }
+        // `AUTH` with no mechanism (Dovecot before TLS) offers nothing to send a password with.
         if !ehlo.helo
-            && ehlo.has("AUTH")
+            && !ehlo.auth_mechanisms().is_empty()
             && is_submission_port(port)
             && obs.endpoint.security != Security::ImplicitTls
         {
@@ -332,7 +445,7 @@ fn dialogue(out: &mut Findings<'_>) {
         out.add(
             FindingId::StarttlsRefused,
             Severity::Error,
-            format!("{addr} answered STARTTLS with {reply}."),
+            format!("{addr} answered STARTTLS with {}.", clause(&reply.to_string())),
             "The server's TLS is broken or temporarily unavailable (often a missing or unreadable certificate or key); check its TLS configuration and logs.",
         );
     }
@@ -408,6 +521,7 @@ fn certificate(out: &mut Findings<'_>, tls: &TlsFacts) {
             "Check the clocks of the server and of this machine; if both are right, the certificate was issued with a future start date.",
         );
     }
+    weak_chain(out, tls);
     if (0..EXPIRY_WARNING_DAYS).contains(&leaf.days_left) {
         out.add(
             FindingId::CertExpiringSoon,
@@ -495,6 +609,8 @@ mod tests {
             not_yet_valid_secs: -86400,
             key: "EC P-256".into(),
             signature_algorithm: "ecdsa-with-SHA256".into(),
+            rsa_bits: None,
+            signature_digest: Some("SHA-256".into()),
             serial: "01".into(),
             sha256: "00".into(),
             self_issued: false,
@@ -820,5 +936,155 @@ mod tests {
             f[0].message
         );
         assert!(!f[0].advice.is_empty());
+    }
+
+    #[test]
+    fn weak_keys_and_signatures_below_the_root() {
+        let mut o = Observation::new(endpoint(465, Security::ImplicitTls));
+        let mut facts = tls("TLSv1.3", 90, &[], Some(true));
+        let mut leaf = facts.chain[0].clone();
+        leaf.rsa_bits = Some(1024);
+        leaf.signature_digest = Some("SHA-1".into());
+        let mut root = leaf.clone();
+        root.self_issued = true;
+        root.rsa_bits = Some(4096);
+        // A trust anchor's own signature is not checked: MD5 on the root is no finding.
+        root.signature_digest = Some("MD5".into());
+        facts.chain = vec![leaf, root];
+        o.tls = Some(facts);
+        o.state = State::Ok;
+        let found = judge_endpoint(&o);
+        let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids.iter().filter(|i| **i == "cert.weak_key").count(),
+            1,
+            "{found:#?}"
+        );
+        assert_eq!(
+            ids.iter().filter(|i| **i == "cert.weak_signature").count(),
+            1,
+            "{found:#?}"
+        );
+        let weak_key = found.iter().find(|f| f.id == "cert.weak_key").unwrap();
+        assert_eq!(weak_key.severity, Severity::Error);
+        assert!(
+            weak_key.message.contains("1024 bits"),
+            "{}",
+            weak_key.message
+        );
+        assert!(
+            weak_key.message.contains("security level 2"),
+            "{}",
+            weak_key.message
+        );
+        let weak_sig = found
+            .iter()
+            .find(|f| f.id == "cert.weak_signature")
+            .unwrap();
+        assert!(weak_sig.message.contains("depth 0"), "{}", weak_sig.message);
+        assert!(weak_sig.message.contains("SHA-1"), "{}", weak_sig.message);
+
+        // 2048 bits and SHA-256 are fine.
+        let mut ok = o.clone();
+        if let Some(tls) = &mut ok.tls {
+            for cert in &mut tls.chain {
+                cert.rsa_bits = Some(2048);
+                cert.signature_digest = Some("SHA-256".into());
+            }
+        }
+        assert!(
+            judge_endpoint(&ok)
+                .iter()
+                .all(|f| !f.id.as_str().starts_with("cert.weak")),
+        );
+    }
+
+    #[test]
+    fn a_slow_greeting_is_a_warning() {
+        let mut o = healthy(587);
+        o.timings.banner = Some(std::time::Duration::from_millis(8200));
+        let found = judge_endpoint(&o);
+        let slow = found
+            .iter()
+            .find(|f| f.id == "smtp.slow_greeting")
+            .unwrap_or_else(|| panic!("{found:#?}"));
+        assert_eq!(slow.severity, Severity::Warning);
+        assert!(slow.message.contains("8.2 s"), "{}", slow.message);
+        assert!(slow.advice.contains("nodemailer"), "{}", slow.advice);
+        o.timings.banner = Some(std::time::Duration::from_millis(4900));
+        assert!(
+            judge_endpoint(&o)
+                .iter()
+                .all(|f| f.id != "smtp.slow_greeting")
+        );
+    }
+
+    #[test]
+    fn auth_without_mechanisms_before_tls_is_not_offered_in_clear() {
+        let mut o = healthy(587);
+        o.ehlo = Some(ehlo(&["AUTH", "STARTTLS"]));
+        assert!(judge_endpoint(&o).iter().all(|f| f.id != "auth.before_tls"));
+        o.ehlo = Some(ehlo(&["AUTH PLAIN LOGIN", "STARTTLS"]));
+        assert!(judge_endpoint(&o).iter().any(|f| f.id == "auth.before_tls"));
+    }
+
+    #[test]
+    fn unsolicited_replies_are_a_warning() {
+        let mut o = healthy(587);
+        o.unsolicited = b"250 surprise\r\n".to_vec();
+        let found = judge_endpoint(&o);
+        let f = found
+            .iter()
+            .find(|f| f.id == "smtp.unsolicited_reply")
+            .unwrap_or_else(|| panic!("{found:#?}"));
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.message.contains("14 bytes"), "{}", f.message);
+    }
+
+    #[test]
+    fn tls_failures_get_advice_by_their_class() {
+        let cases = [
+            ("tlsv1 alert internal error", "certificate and key files"),
+            ("tlsv1 alert protocol version", "TLS 1.2 and 1.3"),
+            ("unsupported protocol", "share no TLS version"),
+            ("sslv3 alert handshake failure", "agree on a cipher"),
+            ("tlsv1 unrecognized name", "SNI"),
+            ("tlsv13 alert certificate required", "client certificate"),
+            ("tlsv1 alert access denied", "access rule"),
+            ("wrong version number", "not speaking TLS"),
+            ("Connection reset by peer (os error 104)", "hung up"),
+            ("something new", "could not complete TLS"),
+        ];
+        for (detail, advice) in cases {
+            let mut o = failed(State::TlsError, Phase::Tls);
+            if let Some(e) = &mut o.error {
+                e.message = format!("TLS handshake failed: {detail}");
+            }
+            let found = judge_endpoint(&o);
+            let f = found
+                .iter()
+                .find(|f| f.id == "tls.handshake_failed")
+                .unwrap_or_else(|| panic!("{detail}: {found:#?}"));
+            assert!(f.advice.contains(advice), "{detail}: {}", f.advice);
+        }
+    }
+
+    #[test]
+    fn server_text_ending_in_a_full_stop_gets_no_second_one() {
+        let mut o = failed(State::Rejected, Phase::Banner);
+        if let Some(e) = &mut o.error {
+            e.message = "the server refused the session: 554 No service here.".into();
+        }
+        let found = judge_endpoint(&o);
+        assert!(
+            found.iter().all(|f| !f.message.contains("..")),
+            "{found:#?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|f| f.message.ends_with("554 No service here.")),
+            "{found:#?}"
+        );
     }
 }

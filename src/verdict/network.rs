@@ -165,6 +165,9 @@ pub fn classify(obs: &Observation, expect: &Expectation<'_>) -> Classified {
         }
         _ => {}
     }
+    if let Some(reason) = esmtp_inspection(obs) {
+        return classified(Class::Stripped, reason);
+    }
     if let Some(reason) = impostor(obs, expect) {
         return classified(Class::Intercepted, reason);
     }
@@ -201,6 +204,33 @@ pub fn classify(obs: &Observation, expect: &Expectation<'_>) -> Classified {
         );
     }
     classified(Class::Open, open_reason(obs))
+}
+
+/// A firewall's SMTP "inspection" in the path, by its signature: Cisco ASA and PIX ESMTP
+/// inspection masks the greeting with asterisks and rewrites the STARTTLS keyword to
+/// `XXXXXXXA`, so clients see no STARTTLS and send in clear text.
+fn esmtp_inspection(obs: &Observation) -> Option<String> {
+    let masked = obs.banner.as_ref().is_some_and(|banner| {
+        let text: String = banner.lines.concat();
+        let stars = text.chars().filter(|c| *c == '*').count();
+        stars >= 5 && stars * 2 >= text.chars().filter(|c| !c.is_whitespace()).count()
+    });
+    let rewritten = obs.ehlo.as_ref().is_some_and(|ehlo| {
+        ehlo.keywords
+            .iter()
+            .any(|k| k.name.eq_ignore_ascii_case("XXXXXXXA"))
+    });
+    if !masked && !rewritten {
+        return None;
+    }
+    let seen = match (masked, rewritten) {
+        (true, true) => "the greeting masked with asterisks and STARTTLS rewritten to XXXXXXXA",
+        (true, false) => "the greeting masked with asterisks",
+        _ => "STARTTLS rewritten to XXXXXXXA",
+    };
+    Some(format!(
+        "a firewall's ESMTP inspection (Cisco ASA/PIX) rewrites the dialogue: {seen}; turn off ESMTP inspection on that firewall (ASA: `no inspect esmtp` in its inspection policy)"
+    ))
 }
 
 /// Evidence that something other than the operator's server answers.

@@ -33,18 +33,25 @@ type Tok = (String, usize);
 /// Paths as segments (`["super", "overview", "line"]`), each with the line it ends on.
 type Found = Vec<(Vec<String>, usize)>;
 
-/// What a pipeline (`run::check|discover|ports`) may import: plans, outcomes, the other
+/// What a pipeline (`run::check|discover|ports|explain`) may import: plans, outcomes, the other
 /// pipelines, plain data and the engine.
 #[rustfmt::skip]
 const PIPELINE: &[&str] = &[
-    "run::plan", "run::outcome", "run::check", "run::discover", "run::ports", "model", "cert",
-    "dns", "probe", "providers", "secret", "smtp", "target", "tls", "verdict",
+    "run::plan", "run::outcome", "run::check", "run::discover", "run::ports", "run::explain",
+    "model", "cert", "dns", "probe", "providers", "secret", "smtp", "target", "tls", "verdict",
+    "explain",
 ];
 /// What a plan or an outcome may name: value and option types.
 #[rustfmt::skip]
-const VALUES: &[&str] = &["model", "dns", "probe", "providers", "verdict", "target", "smtp"];
+const VALUES: &[&str] = &["model", "dns", "probe", "providers", "verdict", "target", "smtp",
+                          "explain"];
 /// Every renderer folder, by command.
-const RENDERERS: &[&str] = &["report::check", "report::ports", "report::providers"];
+const RENDERERS: &[&str] = &[
+    "report::check",
+    "report::ports",
+    "report::providers",
+    "report::explain",
+];
 /// What the engine never imports.
 const UPPER: &[&str] = &["run", "report", "cli"];
 
@@ -57,36 +64,41 @@ const RULES: &[Rule] = &[
     ("main", Only, &["cli", "run", "report", "verdict"]),
     // 2. The command line builds plans from arguments; it never runs a pipeline nor renders.
     ("cli", Only, &["cli", "run::plan", "model", "dns", "probe", "providers", "secret", "smtp",
-                    "target"]),
-    ("cli", Never, &["report", "run::check", "run::discover", "run::ports", "run::outcome"]),
+                    "target", "explain"]),
+    ("cli", Never, &["report", "run::check", "run::discover", "run::ports", "run::explain",
+                     "run::outcome"]),
     // 3. Renderers read outcomes, data and findings; they never run, probe, do TLS or parse.
     ("report", Only, &["report::text", "report::schema", "run::outcome", "model", "verdict",
-                       "providers", "dns", "smtp"]),
-    ("report", Never, &["run::check", "run::discover", "run::ports", "run::plan", "probe", "tls",
-                        "cert", "cli"]),
+                       "providers", "dns", "smtp", "explain"]),
+    ("report", Never, &["run::check", "run::discover", "run::ports", "run::explain", "run::plan",
+                        "probe", "tls", "cert", "cli"]),
     // 3. The shared toolkit (text, JSON shapes) knows no renderer.
     ("report::text", Never, RENDERERS),
     ("report::schema", Never, RENDERERS),
     // 3. A command's renderers share their folder, never another command's.
     ("report::check", Only, &["report::check"]),
-    ("report::check", Never, &["report::ports", "report::providers"]),
+    ("report::check", Never, &["report::ports", "report::providers", "report::explain"]),
     ("report::ports", Only, &["report::ports"]),
-    ("report::ports", Never, &["report::check", "report::providers"]),
+    ("report::ports", Never, &["report::check", "report::providers", "report::explain"]),
     ("report::providers", Only, &["report::providers"]),
-    ("report::providers", Never, &["report::check", "report::ports"]),
+    ("report::providers", Never, &["report::check", "report::ports", "report::explain"]),
+    ("report::explain", Only, &["report::explain"]),
+    ("report::explain", Never, &["report::check", "report::ports", "report::providers"]),
     // 4. Pipelines compute outcomes; they never print nor read the command line.
     ("run", Never, &["report", "cli"]),
     ("run::check", Only, PIPELINE),
     ("run::discover", Only, PIPELINE),
     ("run::ports", Only, PIPELINE),
+    ("run::explain", Only, PIPELINE),
     // 5. Plans and outcomes are plain values: no pipeline in them.
     ("run::plan", Only, VALUES),
-    ("run::plan", Never, &["run::check", "run::discover", "run::ports"]),
+    ("run::plan", Never, &["run::check", "run::discover", "run::ports", "run::explain"]),
     ("run::outcome", Only, VALUES),
-    ("run::outcome", Never, &["run::check", "run::discover", "run::ports"]),
+    ("run::outcome", Never, &["run::check", "run::discover", "run::ports", "run::explain"]),
     // 6. The engine knows nothing of commands, pipelines or output.
     ("probe", Never, UPPER),
     ("verdict", Never, UPPER),
+    ("explain", Never, UPPER),
     ("providers", Never, UPPER),
     ("dns", Never, UPPER),
     ("tls", Never, UPPER),

@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::json_auth as auth;
 use crate::dns::{Exchange, LookupFailure, ReverseDns};
-use crate::model::{Candidate, Discovery, NotProbed, Observation, Section};
+use crate::model::{
+    Candidate, ConfigOrigin, Discovery, NotProbed, Observation, Section, UserConfig,
+};
 use crate::report::schema::{
     EhloJson, ErrorJson, FindingJson, LineJson, ReplyJson, SCHEMA_VERSION, StarttlsJson, Summary,
     TimingsJson, TlsJson, Tool, ms, write_document, wrong_mode_name,
@@ -42,6 +44,42 @@ struct TargetJson<'a> {
     input: &'a str,
     kind: &'static str,
     domain: Option<&'a str>,
+    host: Option<&'a str>,
+    unicode: Option<&'a str>,
+    settings: Option<ConfigJson<'a>>,
+}
+
+/// The user's settings (a URL or DSN): no field for a password.
+#[derive(Serialize)]
+struct ConfigJson<'a> {
+    host: &'a str,
+    port: u16,
+    port_given: bool,
+    security: &'static str,
+    user: Option<&'a str>,
+    source: &'static str,
+    variable: Option<&'a str>,
+    verify_peer: bool,
+    notes: &'a [String],
+}
+
+impl<'a> From<&'a UserConfig> for ConfigJson<'a> {
+    fn from(c: &'a UserConfig) -> Self {
+        ConfigJson {
+            host: &c.host,
+            port: c.port,
+            port_given: c.port_given,
+            security: c.security.as_str(),
+            user: c.user.as_deref(),
+            source: c.origin.as_str(),
+            variable: match &c.origin {
+                ConfigOrigin::Env(name) => Some(name),
+                ConfigOrigin::Target => None,
+            },
+            verify_peer: c.verify_peer,
+            notes: &c.notes,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -59,6 +97,7 @@ struct EndpointJson<'a> {
     wrong_mode: Option<&'static str>,
     not_smtp: Option<&'a str>,
     banner: Option<ReplyJson<'a>>,
+    unsolicited_bytes: usize,
     ehlo: Option<EhloJson<'a>>,
     starttls: Option<StarttlsJson<'a>>,
     tls: Option<TlsJson<'a>>,
@@ -76,6 +115,9 @@ impl<'a> Document<'a> {
                 input: &report.target.input,
                 kind: report.target.kind.as_str(),
                 domain: report.discovery.domain.as_deref(),
+                host: report.target.host.as_deref(),
+                unicode: report.target.unicode.as_deref(),
+                settings: report.target.config.as_ref().map(ConfigJson::from),
             },
             duration_ms: ms(report.duration),
             provider: report.provider.as_ref().map(ProviderJson::from),
@@ -128,6 +170,7 @@ impl<'a> EndpointJson<'a> {
             wrong_mode: obs.wrong_mode.map(wrong_mode_name),
             not_smtp: obs.not_smtp.as_deref(),
             banner: obs.banner.as_ref().map(ReplyJson::from),
+            unsolicited_bytes: obs.unsolicited.len(),
             ehlo: obs.ehlo.as_ref().map(EhloJson::from),
             starttls: obs.starttls.as_ref().map(StarttlsJson::from),
             tls: obs.tls.as_ref().map(TlsJson::from),

@@ -1,7 +1,9 @@
 //! The renderers of `smtp-doctor check`: the table ([`table`], which composes [`overview`],
-//! [`domain`], [`auth`] and [`settings`]), the transcript and the JSON document.
+//! [`domain`], [`auth`], [`settings`] and the user's own settings), the transcript and the JSON
+//! document.
 
 pub mod auth;
+mod config;
 pub mod domain;
 pub mod json;
 mod json_auth;

@@ -28,6 +28,7 @@ const VERIFY_ERRORS_SHOWN: usize = 3;
 /// Writes the human report for `report`; ANSI colour only when `color` is true.
 pub fn write(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
     writeln!(out, "{}", text::heading(&heading(report), color))?;
+    super::config::write_config(report, out, color)?;
     if !report.discovery.sections.is_empty() {
         // A mail domain: one overview per section (sending, receiving).
         super::domain::write_sections(report, out, color)?;
@@ -54,8 +55,9 @@ pub fn write(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Resu
 fn heading(report: &CheckReport) -> String {
     let count = report.observations.len();
     format!(
-        "Checked {}{}: {} in {}",
+        "Checked {}{}{}: {} in {}",
         clean(&report.target.input),
+        super::config::other_name_form(report),
         super::domain::kind_suffix(report),
         plural(count, "endpoint", "endpoints"),
         format_duration(report.duration)
@@ -132,14 +134,18 @@ fn write_capabilities(
     match (&observation.ehlo, &observation.ehlo_tls) {
         (Some(before), Some(after)) => {
             field(out, "before TLS", &[capability_list(before)], color, None)?;
-            let (added, removed) = capability_changes(before, after);
-            let mut changes: Vec<String> = Vec::new();
-            if !added.is_empty() {
-                changes.push(format!("+ {}", added.join(", ")));
+            let changes = capability_changes(before, after);
+            let mut parts: Vec<String> = Vec::new();
+            if !changes.added.is_empty() {
+                parts.push(format!("+ {}", changes.added.join(", ")));
             }
-            if !removed.is_empty() {
-                changes.push(format!("- {}", removed.join(", ")));
+            if !changes.removed.is_empty() {
+                parts.push(format!("- {}", changes.removed.join(", ")));
             }
+            for (was, now) in &changes.changed {
+                parts.push(format!("~ {now} (was {was})"));
+            }
+            let changes = parts;
             let text = if changes.is_empty() {
                 "unchanged".to_owned()
             } else {
@@ -160,14 +166,46 @@ fn write_capabilities(
     }
 }
 
-/// Keywords gained and lost from `before` to `after`, each as `NAME params...`.
-///
-/// A keyword whose parameters changed counts as the old form lost and the new form gained, so
-/// `AUTH PLAIN` becoming `AUTH PLAIN LOGIN` shows both. Names compare case-insensitively.
-pub(super) fn capability_changes(before: &Ehlo, after: &Ehlo) -> (Vec<String>, Vec<String>) {
-    let added = missing_from(&after.keywords, &before.keywords);
-    let removed = missing_from(&before.keywords, &after.keywords);
-    (added, removed)
+/// How the EHLO keywords changed from `before` to `after` (each as `NAME params...`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Changes {
+    /// Keywords only after.
+    pub(super) added: Vec<String>,
+    /// Keywords only before.
+    pub(super) removed: Vec<String>,
+    /// Keywords on both sides whose parameters changed: (before, after), e.g. `AUTH` becoming
+    /// `AUTH PLAIN LOGIN` inside TLS.
+    pub(super) changed: Vec<(String, String)>,
+}
+
+/// Keywords gained, lost and changed from `before` to `after`. Names compare
+/// case-insensitively; a keyword present on both sides with other parameters is changed, not
+/// lost and gained.
+pub(super) fn capability_changes(before: &Ehlo, after: &Ehlo) -> Changes {
+    let has_name =
+        |list: &[Keyword], name: &str| list.iter().any(|k| k.name.eq_ignore_ascii_case(name));
+    let mut changes = Changes::default();
+    for text in missing_from(&after.keywords, &before.keywords) {
+        let name = text.split(' ').next().unwrap_or_default();
+        if !has_name(&before.keywords, name) {
+            changes.added.push(text);
+        }
+    }
+    for text in missing_from(&before.keywords, &after.keywords) {
+        let name = text.split(' ').next().unwrap_or_default();
+        if !has_name(&after.keywords, name) {
+            changes.removed.push(text);
+            continue;
+        }
+        let now = after
+            .keywords
+            .iter()
+            .find(|k| k.name.eq_ignore_ascii_case(name))
+            .map(keyword_text)
+            .unwrap_or_default();
+        changes.changed.push((text, now));
+    }
+    changes
 }
 
 /// Keywords of `these` that `others` lacks, rendered, without duplicates.
@@ -488,6 +526,8 @@ pub(super) mod tests {
             not_yet_valid_secs: -1000,
             key: "EC P-256".to_owned(),
             signature_algorithm: "ecdsa-with-SHA256".to_owned(),
+            rsa_bits: None,
+            signature_digest: Some("SHA-256".into()),
             serial: "01".to_owned(),
             sha256: "00".to_owned(),
             self_issued: false,
@@ -590,6 +630,9 @@ pub(super) mod tests {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: TargetKind::Host,
+                host: None,
+                unicode: None,
+                config: None,
             },
             duration: Duration::from_millis(1234),
             observations: vec![refused, good, skipped],
@@ -609,21 +652,35 @@ pub(super) mod tests {
     #[test]
     fn capability_changes_lists_gained_and_lost_keywords() {
         let o = good_starttls();
-        let (added, removed) =
-            capability_changes(o.ehlo.as_ref().unwrap(), o.ehlo_tls.as_ref().unwrap());
-        assert_eq!(added, vec!["AUTH PLAIN LOGIN".to_owned()]);
-        assert_eq!(removed, vec!["STARTTLS".to_owned()]);
+        let changes = capability_changes(o.ehlo.as_ref().unwrap(), o.ehlo_tls.as_ref().unwrap());
+        assert_eq!(changes.added, vec!["AUTH PLAIN LOGIN".to_owned()]);
+        assert_eq!(changes.removed, vec!["STARTTLS".to_owned()]);
     }
 
     #[test]
-    fn capability_changes_treats_changed_params_as_swap() {
+    fn capability_changes_show_changed_parameters_as_changed() {
         let before = ehlo(vec![keyword("SIZE", &["1000"]), keyword("8BITMIME", &[])]);
         let after = ehlo(vec![keyword("size", &["2000"]), keyword("8bitmime", &[])]);
-        let (added, removed) = capability_changes(&before, &after);
-        assert_eq!(added, vec!["size 2000".to_owned()]);
-        assert_eq!(removed, vec!["SIZE 1000".to_owned()]);
-        let (added, removed) = capability_changes(&before, &before);
-        assert!(added.is_empty() && removed.is_empty());
+        let changes = capability_changes(&before, &after);
+        assert_eq!(
+            changes.changed,
+            vec![("SIZE 1000".to_owned(), "size 2000".to_owned())]
+        );
+        assert!(changes.added.is_empty() && changes.removed.is_empty());
+        assert_eq!(capability_changes(&before, &before), Changes::default());
+        // Dovecot: a bare AUTH before TLS, the mechanisms inside.
+        let before = ehlo(vec![keyword("AUTH", &[]), keyword("STARTTLS", &[])]);
+        let after = ehlo(vec![
+            keyword("AUTH", &["PLAIN", "LOGIN"]),
+            keyword("SIZE", &[]),
+        ]);
+        let changes = capability_changes(&before, &after);
+        assert_eq!(
+            changes.changed,
+            vec![("AUTH".to_owned(), "AUTH PLAIN LOGIN".to_owned())]
+        );
+        assert_eq!(changes.added, vec!["SIZE".to_owned()]);
+        assert_eq!(changes.removed, vec!["STARTTLS".to_owned()]);
     }
 
     #[test]
@@ -713,6 +770,9 @@ pub(super) mod tests {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: TargetKind::Host,
+                host: None,
+                unicode: None,
+                config: None,
             },
             duration: Duration::from_millis(5),
             observations: vec![good_starttls()],
@@ -773,6 +833,9 @@ pub(super) mod tests {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: TargetKind::Host,
+                host: None,
+                unicode: None,
+                config: None,
             },
             duration: Duration::ZERO,
             observations: Vec::new(),
@@ -838,6 +901,9 @@ pub(super) mod tests {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: TargetKind::Host,
+                host: None,
+                unicode: None,
+                config: None,
             },
             duration: Duration::from_millis(5),
             observations: vec![helo_only, implicit, ssh],

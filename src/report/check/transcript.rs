@@ -207,6 +207,9 @@ mod tests {
             target: TargetInfo {
                 input: "mail.test".to_owned(),
                 kind: TargetKind::Host,
+                host: None,
+                unicode: None,
+                config: None,
             },
             duration: Duration::from_millis(40),
             observations: vec![good, skipped],

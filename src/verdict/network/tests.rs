@@ -383,6 +383,8 @@ fn leaf(name: &str, issuer: &str) -> CertFacts {
         not_yet_valid_secs: 0,
         key: "EC P-256".to_string(),
         signature_algorithm: "ecdsa-with-SHA256".to_string(),
+        rsa_bits: None,
+        signature_digest: Some("SHA-256".into()),
         serial: "01".to_string(),
         sha256: "00".to_string(),
         self_issued: false,
@@ -629,4 +631,65 @@ fn classification_table() {
         assert_eq!(got.class, class, "{name}: {}", got.reason);
         assert!(!got.reason.is_empty(), "{name}");
     }
+}
+
+/// Cisco ASA/PIX ESMTP inspection: the greeting masked with asterisks, STARTTLS rewritten to
+/// XXXXXXXA. Stripped (no STARTTLS gets through), and the reason names the firewall and the fix.
+#[test]
+fn esmtp_inspection_is_stripping_named_with_its_fix() {
+    let catalog = Catalog::builtin().unwrap();
+    let expect = Expectation {
+        preset: catalog.get("gmail"),
+        starttls: true,
+        slow_greeting: Duration::from_secs(1),
+    };
+    let host = "smtp.gmail.com";
+    let mut o = good(host, 587, "smtp.gmail.com ESMTP a1b2c3 - gsmtp");
+    o.banner = Some(reply(220, "******************************************"));
+    let ehlo = Ehlo::parse(
+        &Reply {
+            code: 250,
+            enhanced: None,
+            lines: vec![
+                host.to_string(),
+                "PIPELINING".to_string(),
+                "XXXXXXXA".to_string(),
+            ],
+        },
+        false,
+    );
+    o.ehlo = Some(ehlo);
+    o.starttls = Some(StarttlsObservation {
+        offered: false,
+        reply: None,
+        injected: Vec::new(),
+    });
+    o.tls = None;
+    o.ehlo_tls = None;
+    let c = classify(&o, &expect);
+    assert_eq!(c.class, Class::Stripped, "{}", c.reason);
+    assert!(c.reason.contains("Cisco ASA"), "{}", c.reason);
+    assert!(c.reason.contains("XXXXXXXA"), "{}", c.reason);
+    assert!(c.reason.contains("no inspect esmtp"), "{}", c.reason);
+    // The same greeting unmasked, STARTTLS intact: open.
+    let c = classify(
+        &good(host, 587, "smtp.gmail.com ESMTP a1b2c3 - gsmtp"),
+        &expect,
+    );
+    assert_eq!(c.class, Class::Open, "{}", c.reason);
+    // A banner with a few stars in it is no mask (a host of no preset, so no fingerprint).
+    let plain = Expectation {
+        preset: None,
+        starttls: true,
+        slow_greeting: Duration::from_secs(1),
+    };
+    let c = classify(
+        &good(
+            "mail.example.net",
+            587,
+            "mail.example.net ESMTP *** welcome ***",
+        ),
+        &plain,
+    );
+    assert_eq!(c.class, Class::Open, "{}", c.reason);
 }

@@ -50,6 +50,8 @@ fn cert(san: &[&str], issuer: &str) -> CertFacts {
         not_yet_valid_secs: -86400,
         key: "EC P-256".into(),
         signature_algorithm: "ecdsa-with-SHA256".into(),
+        rsa_bits: None,
+        signature_digest: Some("SHA-256".into()),
         serial: "01".into(),
         sha256: "00".into(),
         self_issued: false,

@@ -6,6 +6,7 @@ pub mod dns;
 pub mod mta;
 pub mod netns;
 pub mod pki;
+pub mod scripted;
 pub mod server;
 
 use std::io::{Read, Write};

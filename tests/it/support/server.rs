@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use openssl::pkey::PKey;
-use openssl::ssl::{Ssl, SslAcceptor, SslMethod, SslOptions, SslVersion};
+use openssl::ssl::{NameType, Ssl, SslAcceptor, SslMethod, SslOptions, SslVersion};
 use openssl::x509::X509;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -319,6 +319,8 @@ pub struct Session {
     pub lines: Vec<ClientLine>,
     /// A TLS handshake completed.
     pub tls_established: bool,
+    /// The name the client sent as SNI in its TLS handshake.
+    pub sni: Option<String>,
     /// Why a TLS handshake failed, when one was attempted and failed.
     pub tls_error: Option<String>,
     /// Each AUTH exchange that got as far as a known, offered mechanism.
@@ -634,6 +636,10 @@ async fn handshake(
     match result {
         Ok(Ok(())) => {
             session.tls_established = true;
+            session.sni = stream
+                .ssl()
+                .servername(NameType::HOST_NAME)
+                .map(str::to_string);
             Some(stream)
         }
         Ok(Err(e)) => {
