@@ -344,6 +344,12 @@ impl CheckArgs {
             None => self.ports(&target, decision.as_ref().map(|m| m.preset)),
         };
         let preset = decision.as_ref().map(Match::choice);
+        // The ports the user named are judged strictly; the others only inform.
+        let named_ports = match (&target.config, target.port) {
+            (Some(config), _) => vec![config.port],
+            (None, Some(port)) => vec![port],
+            (None, None) => dedup(&self.port),
+        };
         // Last: it may ask for the password, which only makes sense once the rest is valid.
         let auth = self.auth_request(&mut target, dsn_password)?;
         Ok(CheckPlan {
@@ -359,6 +365,7 @@ impl CheckArgs {
             catalog,
             target,
             auth,
+            named_ports,
         })
     }
 
@@ -405,12 +412,15 @@ impl CheckArgs {
     }
 
     /// The ports to probe with the security of each: the target's port, else `--port`, else
-    /// the preset's documented ports, else 25, 587 and 465.
+    /// 25, 587 and 465 and then any other port the preset documents (2525 for SendGrid): what
+    /// the user asks about, and what the provider offers instead.
     fn ports(&self, target: &Target, preset: Option<&Preset>) -> Vec<(u16, Security)> {
         let ports: Vec<u16> = match (target.port, preset) {
             (Some(port), _) => vec![port],
-            (None, Some(preset)) if self.port.is_empty() && !preset.ports.is_empty() => {
-                preset.ports.iter().map(|p| p.port).collect()
+            (None, Some(preset)) if self.port.is_empty() => {
+                let mut ports = plan::DEFAULT_PORTS.to_vec();
+                ports.extend(preset.ports.iter().map(|p| p.port));
+                dedup(&ports)
             }
             (None, _) if self.port.is_empty() => plan::DEFAULT_PORTS.to_vec(),
             (None, _) => dedup(&self.port),

@@ -471,12 +471,12 @@ impl Session<'_> {
             let want = chunk.len().min(room);
             let buf = chunk.get_mut(..want).unwrap_or_default();
             let n = match timeout_at(deadline, stream.read(buf)).await {
-                Err(_) if !self.parser.buffered().is_empty() => {
+                Err(_) if self.unfinished_line() => {
                     return Err(self.incomplete_stop(phase, "then nothing more came"));
                 }
                 Err(_) => return Err(self.timeout_stop(phase, started.elapsed())),
                 Ok(Err(error)) => return Err(io_stop(&error, phase)),
-                Ok(Ok(0)) if !self.parser.buffered().is_empty() => {
+                Ok(Ok(0)) if self.unfinished_line() => {
                     return Err(
                         self.incomplete_stop(phase, "then the server closed the connection")
                     );
@@ -493,6 +493,17 @@ impl Session<'_> {
             self.received += n;
             self.parser.feed(buf.get(..n).unwrap_or_default());
         }
+    }
+
+    /// Bytes after the last line end: a line that was started and never ended. (Whole lines of
+    /// a multi-line reply still waiting for its last line are not that.)
+    fn unfinished_line(&self) -> bool {
+        let pending = self.parser.buffered();
+        let tail = pending
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(pending, |lf| pending.get(lf + 1..).unwrap_or_default());
+        !tail.is_empty()
     }
 
     /// A reply that never ended: bytes came, but no line end (CRLF) completed it.

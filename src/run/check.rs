@@ -76,7 +76,8 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
 }
 
 /// What the target itself asks to be judged: an address whose local part needs SMTPUTF8, and
-/// the user's settings (their finding first, the other ports' errors weighed as warnings).
+/// the user's settings (their finding first); then every finding's weight by what the user
+/// named.
 fn judge_target(
     plan: &CheckPlan,
     discovery: &Discovery,
@@ -91,8 +92,16 @@ fn judge_target(
     }
     if let Some(config) = &plan.target.config {
         let finding = verdict::config::judge(config, observations, findings);
-        verdict::config::weigh(config, observations, findings);
         findings.insert(0, finding);
+    }
+    // A typed server's findings weigh by what the user named (one rule, README "Exit codes");
+    // a mail domain is judged strictly throughout.
+    if discovery.domain.is_none() {
+        let named = verdict::weight::Named {
+            ports: &plan.named_ports,
+            credentials: plan.auth.is_some(),
+        };
+        verdict::weight::weigh(findings, observations, named);
     }
 }
 

@@ -40,6 +40,9 @@ pub struct CheckPlan {
     pub catalog: Catalog,
     /// The credential check and test message (`--user`, `--send-to`), when asked for.
     pub auth: Option<AuthRequest>,
+    /// The ports the user named (`--port`, `host:port`, a URL or DSN's port): judged strictly;
+    /// the others are probed only to inform ([`crate::verdict::weight`]). Empty: none named.
+    pub named_ports: Vec<u16>,
 }
 
 /// The run could not start (an unusable CA file, no DNS configuration).

@@ -1,7 +1,7 @@
 //! The user's own settings (a URL or DSN) against what the probes saw: one finding that says
 //! whether the configuration works as given and, when not, what to change, naming a port this
-//! run saw working ([`judge`]). The other ports of such a run are probed only to inform, so
-//! their errors weigh as warnings ([`weigh`]).
+//! run saw working ([`judge`]). The other ports of such a run are probed only to inform: the
+//! settings' port is the one the user named ([`crate::verdict::weight`]).
 
 use crate::model::{ConfigSecurity, Observation, Phase, Security, State, UserConfig, WrongMode};
 use crate::verdict::{Finding, FindingId, Severity};
@@ -34,21 +34,6 @@ pub fn judge(config: &UserConfig, observations: &[Observation], findings: &[Find
         return broken(config, &blocking, &alternatives);
     }
     ok(config, &mine, findings, &ignored)
-}
-
-/// Errors about endpoints other than the settings' port become warnings: those ports were
-/// probed to name an alternative, not because the app uses them.
-pub fn weigh(config: &UserConfig, observations: &[Observation], findings: &mut [Finding]) {
-    for finding in findings.iter_mut() {
-        let informational = observations.iter().any(|o| {
-            finding.endpoint.as_deref() == Some(o.endpoint.label().as_str())
-                && finding.ip == Some(o.endpoint.ip)
-                && o.endpoint.port != config.port
-        });
-        if informational && finding.severity == Severity::Error {
-            finding.severity = Severity::Warning;
-        }
-    }
 }
 
 /// `host, port 587 with STARTTLS`.

@@ -1052,3 +1052,59 @@ fn strip_ansi(text: &str) -> String {
     }
     out
 }
+
+/// A submission-only server (587 and 465 answer, nothing listens on 25), as Dovecot
+/// submission and many hosting servers run: with the default sweep, 25 is probed only to
+/// inform, so its refusal is a warning and the run exits 0; named with `--port`, it is judged
+/// strictly and the run exits 1.
+#[test]
+fn ports_probed_only_to_inform_weigh_less_when_a_secure_way_works() {
+    let pki = Pki::new();
+    let starttls = TestServer::start(Scenario::new().identity(pki.good()));
+    let implicit = TestServer::start(Scenario::new().identity(pki.good()).implicit_tls());
+    let nothing = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let maps = [
+        format!("25={nothing}"),
+        format!("587={}", starttls.port()),
+        format!("465={}", implicit.port()),
+    ];
+    let mut args = vec![
+        "check".to_string(),
+        "127.0.0.1".to_string(),
+        "--servername".to_string(),
+        NAME.to_string(),
+        "--ca-file".to_string(),
+        pki.ca_file.display().to_string(),
+        "--timeout".to_string(),
+        "2s".to_string(),
+        "--json".to_string(),
+    ];
+    for map in &maps {
+        args.extend(["--port-map".to_string(), map.clone()]);
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, doc, _) = run_check(&refs);
+    let refused = finding(&doc, "port.refused").unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(refused["severity"], "warning", "{doc:#}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("secure way that works"),
+        "{refused:#}"
+    );
+    assert_eq!(doc["summary"]["errors"], 0, "{doc:#}");
+    assert_eq!(code, 0, "{doc:#}");
+
+    // The same ports named: 25 is what the user asked about.
+    let mut named = args.clone();
+    named.extend(["--port".to_string(), "25,587,465".to_string()]);
+    let refs: Vec<&str> = named.iter().map(String::as_str).collect();
+    let (code, doc, _) = run_check(&refs);
+    let refused = finding(&doc, "port.refused").unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(refused["severity"], "error", "{doc:#}");
+    assert_eq!(code, 1, "{doc:#}");
+}

@@ -552,7 +552,6 @@ fn greeting_with_terminal_controls_bidi_and_invalid_utf8() {
 }
 
 #[test]
-#[ignore = "issue 10: fixed in src next"]
 fn greeting_with_del_and_c1_escaped_in_json() {
     let pki = Pki::new();
     let greeting = "220 mail.test del\u{7f} nel\u{85} csi\u{9b}31m ESMTP\r\n";
@@ -651,13 +650,11 @@ fn unterminated_greeting(greeting: &[u8]) {
 }
 
 #[test]
-#[ignore = "issue 10: fixed in src next"]
 fn greeting_without_line_end() {
     unterminated_greeting(b"220 mail.test ESMTP");
 }
 
 #[test]
-#[ignore = "issue 10: fixed in src next"]
 fn greeting_ending_in_cr_only() {
     unterminated_greeting(b"220 mail.test ESMTP\r");
 }
@@ -717,7 +714,6 @@ fn greeting_code_099() {
 }
 
 #[test]
-#[ignore = "issue 10: fixed in src next"]
 fn unsolicited_reply_with_the_greeting() {
     let pki = Pki::new();
     let greeting = Script::new().send(b"220 mail.test ESMTP\r\n250 surprise\r\n");
@@ -904,7 +900,6 @@ fn ehlo_without_starttls_on_587() {
 }
 
 #[test]
-#[ignore = "issue 10: fixed in src next"]
 fn ehlo_answered_with_a_malformed_code() {
     let pki = Pki::new();
     let script = greeting()
@@ -990,7 +985,6 @@ fn reset_after_greeting() {
 }
 
 #[test]
-#[ignore = "issue 10: fixed in src next"]
 fn reset_right_after_accept() {
     let pki = Pki::new();
     let out = pki
@@ -1028,9 +1022,6 @@ fn close_after_reading_ehlo() {
 }
 
 #[test]
-#[ignore = "issue 10: a multi-line reply cut short by a close (`250-mail.test` CRLF, then FIN) \
-            is reported as protocol_error \"15 bytes arrived without a line end (CRLF)\" though \
-            the line did end; expected closed / smtp.closed, as before the reply-reader change"]
 fn close_during_ehlo_reply() {
     let pki = Pki::new();
     let script = greeting().read_line().send(b"250-mail.test\r\n").close();
@@ -1155,7 +1146,6 @@ fn starttls_220_then_reset() {
 }
 
 #[test]
-#[ignore = "issue 10: fixed in src next"]
 fn starttls_220_then_http_instead_of_tls() {
     let pki = Pki::new();
     let script = until_tls(
@@ -1181,7 +1171,6 @@ fn starttls_220_then_http_instead_of_tls() {
 }
 
 #[test]
-#[ignore = "issue 10: fixed in src next"]
 fn starttls_220_then_a_plain_reply_instead_of_tls() {
     let pki = Pki::new();
     let script = until_tls(

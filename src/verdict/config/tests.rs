@@ -295,7 +295,14 @@ fn other_ports_weigh_as_warnings() {
         message: String::new(),
         advice: String::new(),
     });
-    weigh(&settings, &observations, &mut on_587);
+    crate::verdict::weight::weigh(
+        &mut on_587,
+        &observations,
+        crate::verdict::weight::Named {
+            ports: &[settings.port],
+            credentials: true,
+        },
+    );
     let errors: Vec<&str> = on_587
         .iter()
         .filter(|f| f.severity == Severity::Error)
