@@ -363,7 +363,12 @@ async fn converse(
         );
         return Ok(());
     }
-    let mechanism = match sasl::choose(&attempt.offered, request.kind, request.mechanism) {
+    let choose = if protected {
+        sasl::choose
+    } else {
+        sasl::choose_in_clear
+    };
+    let mechanism = match choose(&attempt.offered, request.kind, request.mechanism) {
         Ok(mechanism) => mechanism,
         Err(e) => {
             attempt.outcome = AuthOutcome::MechanismUnsupported;

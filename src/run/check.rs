@@ -55,6 +55,24 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
         None => None,
     };
     judge_target(plan, &outcome.discovery, &observations, &mut findings);
+    let recommended = match &provider {
+        Some(_) => None,
+        None => {
+            // Where a mail client could send: a typed server's endpoints, a domain's
+            // submission hosts (never its MX hosts).
+            let usable: Vec<Observation> = observations
+                .iter()
+                .filter(|o| {
+                    outcome
+                        .discovery
+                        .origin(&o.endpoint)
+                        .is_none_or(|p| p.role != Some(Role::Inbound))
+                })
+                .cloned()
+                .collect();
+            verdict::recommend::recommend(&usable, &findings)
+        }
+    };
     Ok(CheckReport {
         target: TargetInfo {
             input: plan.target.input.clone(),
@@ -71,6 +89,7 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
         findings,
         discovery: outcome.discovery,
         provider,
+        recommended,
         credentials,
     })
 }

@@ -8,6 +8,7 @@ use crate::model::{CredentialCheck, Discovery, Endpoint, Observation, TargetKind
 use crate::providers::MatchReason;
 use crate::verdict::network::{Class, Conclusion};
 use crate::verdict::provider::Settings;
+use crate::verdict::recommend::Recommendation;
 use crate::verdict::{Finding, Severity};
 
 /// What the user asked to check.
@@ -58,6 +59,9 @@ pub struct CheckReport {
     pub discovery: Discovery,
     /// The recognised provider, if any.
     pub provider: Option<ProviderInfo>,
+    /// Settings to type into a client, from what was seen, when no provider preset applies
+    /// (a preset's block is in `provider`).
+    pub recommended: Option<Recommendation>,
     /// The credential check and test message (`--user`, `--send-to`), when asked for.
     pub credentials: Option<CredentialCheck>,
 }

@@ -219,6 +219,27 @@ pub fn choose(
         })
 }
 
+/// [`choose`] for a connection that does not protect the secret (no TLS, or a certificate
+/// that failed, with `--allow-plaintext-auth`): CRAM-MD5 first when offered, since it never
+/// sends the password itself (RFC 2195), then PLAIN and LOGIN, which do.
+///
+/// # Errors
+///
+/// As [`choose`].
+pub fn choose_in_clear(
+    offered: &[String],
+    kind: CredentialKind,
+    forced: Option<Mechanism>,
+) -> Result<Mechanism, ChooseError> {
+    let cram = offered
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(Mechanism::CramMd5.name()));
+    match (forced, kind) {
+        (None, CredentialKind::Password) if cram => Ok(Mechanism::CramMd5),
+        _ => choose(offered, kind, forced),
+    }
+}
+
 /// A line to send (without CRLF) and the form of it that may be shown.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -925,5 +946,23 @@ mod tests {
         let shown = format!("{ex:?} {first:?}");
         assert!(!shown.contains("tanstaaf"), "{shown}");
         assert!(!shown.contains("AHRpbQB0YW5zdGFhZnRhbnN0YWFm"), "{shown}");
+    }
+
+    #[test]
+    fn in_clear_cram_md5_comes_first() {
+        let offered: Vec<String> = ["PLAIN", "LOGIN", "CRAM-MD5"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        let pw = CredentialKind::Password;
+        assert_eq!(choose(&offered, pw, None), Ok(Mechanism::Plain));
+        assert_eq!(choose_in_clear(&offered, pw, None), Ok(Mechanism::CramMd5));
+        // Forced stays forced; without CRAM-MD5 the usual order.
+        assert_eq!(
+            choose_in_clear(&offered, pw, Some(Mechanism::Login)),
+            Ok(Mechanism::Login)
+        );
+        let plain_only = vec!["PLAIN".to_string(), "LOGIN".to_string()];
+        assert_eq!(choose_in_clear(&plain_only, pw, None), Ok(Mechanism::Plain));
     }
 }

@@ -8,7 +8,8 @@
 //! code (RFC 4954 for AUTH, RFC 3463 and RFC 5321 for the transaction), then the class.
 
 use crate::model::{
-    AuthAttempt, AuthOutcome, CredentialCheck, Explanation, SendAttempt, SendCommand, SendOutcome,
+    AuthAttempt, AuthOutcome, CredentialCheck, Explanation, Security, SendAttempt, SendCommand,
+    SendOutcome,
 };
 use crate::smtp::Reply;
 use crate::smtp::sasl::CredentialKind;
@@ -761,16 +762,30 @@ fn attempt_finding(check: &CredentialCheck, attempt: &AuthAttempt) -> Finding {
     let reply = attempt.reply.as_ref().map(quote).unwrap_or_default();
     let (id, severity, message, advice) = match attempt.outcome {
         AuthOutcome::Authenticated => {
+            // What the login really went over: a STARTTLS port that offered no STARTTLS
+            // (--allow-plaintext-auth) was plain text, whatever mode was probed.
             let how = attempt.endpoint.as_ref().map_or_else(String::new, |e| {
-                format!("port {} with {}", e.port, e.security.client_label())
+                let mode = if attempt.tls {
+                    e.security.client_label()
+                } else {
+                    Security::Plain.client_label()
+                };
+                format!("port {} with {mode}", e.port)
             });
+            let advice = if attempt.tls {
+                format!(
+                    "Nothing to fix: these credentials work; set the client to {how} and user name {user}."
+                )
+            } else {
+                format!(
+                    "These credentials work, but the login went over {how}: anyone on the path could read it. Use a port with TLS (587 with STARTTLS, or 465 with SSL/TLS) if the server offers one, and change the password if this path is not trusted."
+                )
+            };
             (
                 FindingId::AuthOk,
                 Severity::Info,
                 format!("{user} logged in at {at} with {mechanism}: {reply}."),
-                format!(
-                    "Nothing to fix: these credentials work; set the client to {how} and user name {user}."
-                ),
+                advice,
             )
         }
         AuthOutcome::Rejected => (

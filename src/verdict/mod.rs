@@ -6,6 +6,7 @@ pub mod dns;
 mod id;
 pub mod network;
 pub mod provider;
+pub mod recommend;
 pub mod smtputf8;
 pub mod weight;
 

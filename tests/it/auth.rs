@@ -413,6 +413,11 @@ fn auth_is_refused_over_plain_text() {
     let tried = server.sessions()[1].auth_attempts.clone();
     assert_eq!(tried.len(), 1);
     assert!(tried[0].success && !tried[0].tls, "{tried:?}");
+    // The advice says what the login really went over, not the STARTTLS that was probed.
+    let ok = finding(&doc, "auth.ok").unwrap_or_else(|| panic!("{doc:#}"));
+    let advice = ok["advice"].as_str().unwrap_or_default();
+    assert!(advice.contains("with no encryption"), "{advice}");
+    assert!(!advice.contains("Nothing to fix"), "{advice}");
 }
 
 #[test]

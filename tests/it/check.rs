@@ -1098,6 +1098,11 @@ fn ports_probed_only_to_inform_weigh_less_when_a_secure_way_works() {
     );
     assert_eq!(doc["summary"]["errors"], 0, "{doc:#}");
     assert_eq!(code, 0, "{doc:#}");
+    // No preset: the settings to use come from what was seen, implicit TLS on 465 first.
+    let recommended = &doc["recommended"];
+    assert_eq!(recommended["port"], 465, "{doc:#}");
+    assert_eq!(recommended["security"], "implicit_tls", "{doc:#}");
+    assert_eq!(recommended["also"][0], "587 with STARTTLS", "{doc:#}");
 
     // The same ports named: 25 is what the user asked about.
     let mut named = args.clone();

@@ -84,6 +84,7 @@ mod tests {
             findings: Vec::new(),
             discovery: Default::default(),
             provider: None,
+            recommended: None,
             credentials: None,
         }
     }

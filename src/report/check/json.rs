@@ -8,13 +8,14 @@ use serde::Serialize;
 use super::json_auth as auth;
 use crate::dns::{Exchange, LookupFailure, ReverseDns};
 use crate::model::{
-    Candidate, ConfigOrigin, Discovery, NotProbed, Observation, Section, UserConfig,
+    Candidate, ConfigOrigin, Discovery, NotProbed, Observation, Section, Security, UserConfig,
 };
 use crate::report::schema::{
     EhloJson, ErrorJson, FindingJson, LineJson, ReplyJson, SCHEMA_VERSION, StarttlsJson, Summary,
     TimingsJson, TlsJson, Tool, ms, write_document, wrong_mode_name,
 };
 use crate::run::outcome::{CheckReport, ProviderInfo};
+use crate::verdict::recommend::Recommendation;
 
 /// Writes the report as one JSON document (pretty-printed, newline-terminated).
 /// `transcript` includes each endpoint's dialogue.
@@ -30,6 +31,7 @@ struct Document<'a> {
     target: TargetJson<'a>,
     duration_ms: u64,
     provider: Option<ProviderJson<'a>>,
+    recommended: Option<RecommendedJson<'a>>,
     domain: Option<DomainJson<'a>>,
     endpoints: Vec<EndpointJson<'a>>,
     dns: DnsJson<'a>,
@@ -37,6 +39,30 @@ struct Document<'a> {
     summary: Summary,
     auth: Option<auth::AuthJson<'a>>,
     send: Option<auth::SendJson<'a>>,
+}
+
+/// Settings to use for a server without a preset, from what the run saw.
+#[derive(Serialize)]
+struct RecommendedJson<'a> {
+    host: &'a str,
+    port: Option<u16>,
+    security: Option<&'static str>,
+    auth: &'a [String],
+    why: &'a str,
+    also: &'a [String],
+}
+
+impl<'a> From<&'a Recommendation> for RecommendedJson<'a> {
+    fn from(r: &'a Recommendation) -> Self {
+        RecommendedJson {
+            host: &r.host,
+            port: r.port,
+            security: r.security.map(Security::as_str),
+            auth: &r.auth,
+            why: &r.why,
+            also: &r.also,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -121,6 +147,7 @@ impl<'a> Document<'a> {
             },
             duration_ms: ms(report.duration),
             provider: report.provider.as_ref().map(ProviderJson::from),
+            recommended: report.recommended.as_ref().map(RecommendedJson::from),
             domain: DomainJson::new(&report.discovery),
             endpoints: report
                 .observations

@@ -47,6 +47,9 @@ pub fn write(report: &CheckReport, out: &mut dyn Write, color: bool) -> io::Resu
     if let Some(info) = &report.provider {
         super::settings::write_settings(info, out, color)?;
     }
+    if let Some(recommended) = &report.recommended {
+        super::settings::write_recommended(recommended, out, color)?;
+    }
     writeln!(out)?;
     writeln!(out, "{}", summary_line(report, color))
 }
@@ -639,6 +642,7 @@ pub(super) mod tests {
             findings,
             discovery: Default::default(),
             provider: None,
+            recommended: None,
             credentials: None,
         }
     }
@@ -779,6 +783,7 @@ pub(super) mod tests {
             findings: Vec::new(),
             discovery: Default::default(),
             provider: None,
+            recommended: None,
             credentials: None,
         };
         assert_eq!(
@@ -842,6 +847,7 @@ pub(super) mod tests {
             findings: Vec::new(),
             discovery: Default::default(),
             provider: None,
+            recommended: None,
             credentials: None,
         };
         assert_eq!(certificate_verdict(&report, &o).0, "trusted");
@@ -910,6 +916,7 @@ pub(super) mod tests {
             findings: Vec::new(),
             discovery: Default::default(),
             provider: None,
+            recommended: None,
             credentials: None,
         };
         let text = render(&report, false);

@@ -216,6 +216,7 @@ mod tests {
             findings,
             discovery: Default::default(),
             provider: None,
+            recommended: None,
             credentials: None,
         }
     }
