@@ -9,8 +9,8 @@
 //! submission), STARTTLS on 587, other ports, and 25 last (for server-to-server mail, and often
 //! blocked for clients).
 
-use crate::model::{Observation, Security, State};
-use crate::verdict::{Finding, Severity};
+use crate::model::{Observation, Security, State, WrongMode};
+use crate::verdict::{Finding, FindingId, Severity};
 
 /// What to type into the client, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,19 +45,34 @@ pub fn recommend(observations: &[Observation], findings: &[Finding]) -> Option<R
             port: None,
             security: None,
             auth: Vec::new(),
-            why: "no port of this server completed TLS, so none can be recommended: a mail client would send its password and mail in clear text. See the findings above for what failed on each port.".to_string(),
+            why: "no port of this server completed TLS and the dialogue inside it, so none can be recommended: over what answered, a mail client would send its password and mail in clear text, or not get through. See the findings above for what failed on each port.".to_string(),
             also: Vec::new(),
         });
     };
     let host = best.endpoint.host.clone();
     let port = best.endpoint.port;
+    let security = mode(best).unwrap_or(best.endpoint.security);
     let auth = mechanisms(best);
     let mut why = vec![format!(
         "TLS works ({})",
         best.tls.as_ref().map_or("", |t| t.version.as_str())
     )];
+    if mode(best) != Some(best.endpoint.security) {
+        why.push(format!(
+            "as {} (the port speaks it, not {})",
+            security.client_label(),
+            best.endpoint.security.client_label()
+        ));
+    }
     why.push(if best_rank.untrusted {
-        "but its certificate does not verify, and no port's does: clients that check certificates will refuse it".to_string()
+        let reason = best
+            .tls
+            .as_ref()
+            .and_then(|t| t.verification.errors.first())
+            .map_or_else(String::new, |e| format!(" ({})", e.message));
+        format!(
+            "but its certificate does not verify{reason}, and no port's does: clients that check certificates will refuse it"
+        )
     } else {
         "and its certificate verifies".to_string()
     });
@@ -72,7 +87,7 @@ pub fn recommend(observations: &[Observation], findings: &[Finding]) -> Option<R
         let text = format!(
             "{} with {}",
             o.endpoint.port,
-            o.endpoint.security.client_label()
+            mode(o).unwrap_or(o.endpoint.security).client_label()
         );
         if rank.untrusted == best_rank.untrusted && o.endpoint.port != port && !also.contains(&text)
         {
@@ -82,7 +97,7 @@ pub fn recommend(observations: &[Observation], findings: &[Finding]) -> Option<R
     Some(Recommendation {
         host,
         port: Some(port),
-        security: Some(best.endpoint.security),
+        security: Some(security),
         auth,
         why: format!("{}.", why.join(", ")),
         also,
@@ -100,28 +115,28 @@ struct Rank {
 
 fn rank(o: &Observation, findings: &[Finding]) -> Option<Rank> {
     let tls = o.tls.as_ref()?;
-    let in_tls = match o.endpoint.security {
-        Security::ImplicitTls => o.ehlo_tls.is_some(),
-        Security::Starttls => o.ehlo_tls.is_some(),
-        Security::Plain => false,
-    };
-    if o.state != State::Ok || !in_tls || o.wrong_mode.is_some() {
+    let security = mode(o)?;
+    if security == Security::Plain || o.ehlo_tls.is_none() {
         return None;
     }
-    // An error of its own other than the certificate's (injection, a legacy TLS version)
-    // rules it out too.
+    // An error of the connection itself (injection, a legacy TLS version, a broken dialogue)
+    // rules it out; the certificate's are ranked below, and a refused login or AUTH turned
+    // off is about the account, not the port.
     let label = o.endpoint.label();
-    let other_error = findings.iter().any(|f| {
+    let connection_error = findings.iter().any(|f| {
         f.endpoint.as_deref() == Some(label.as_str())
             && f.ip == Some(o.endpoint.ip)
             && f.severity == Severity::Error
-            && f.id.area() != "cert"
+            && matches!(f.id.area(), "port" | "smtp" | "starttls" | "tls")
+            && f.id != FindingId::TlsWrongMode
     });
-    if other_error {
+    if connection_error {
         return None;
     }
-    let untrusted = !tls.verification.trusted || tls.verification.hostname_match == Some(false);
-    let port = match (o.endpoint.port, o.endpoint.security) {
+    let untrusted = !tls.verification.trusted
+        || tls.verification.hostname_match == Some(false)
+        || !tls.verification.errors.is_empty();
+    let port = match (o.endpoint.port, security) {
         (465, Security::ImplicitTls) => 0,
         (587, _) => 1,
         (25, _) => 3,
@@ -133,6 +148,17 @@ fn rank(o: &Observation, findings: &[Finding]) -> Option<Rank> {
         port,
         address: u8::from(o.endpoint.ip.is_ipv6()),
     })
+}
+
+/// The mode that worked on an endpoint: the one probed when its dialogue completed, implicit
+/// TLS on a STARTTLS port that turned out to speak it (the second connection's handshake and
+/// EHLO); `None` otherwise.
+fn mode(o: &Observation) -> Option<Security> {
+    match (o.state, o.wrong_mode) {
+        (State::Ok, None) => Some(o.endpoint.security),
+        (_, Some(WrongMode::ImplicitTlsOnStarttlsPort)) => Some(Security::ImplicitTls),
+        _ => None,
+    }
 }
 
 /// The AUTH mechanisms offered inside TLS.

@@ -12,6 +12,7 @@ mod docs;
 mod domain;
 mod explain;
 mod interop;
+mod interop_more;
 mod layers;
 mod misbehave;
 mod ports;

@@ -3,7 +3,6 @@ use std::net::IpAddr;
 use super::*;
 use crate::model::{Endpoint, TlsFacts, Verification};
 use crate::smtp::{Ehlo, Reply};
-use crate::verdict::FindingId;
 
 fn ehlo(lines: &[&str]) -> Ehlo {
     let mut all = vec!["mail.test".to_string()];
@@ -118,4 +117,50 @@ fn an_error_of_its_own_rules_a_port_out_and_none_can_be_empty() {
     assert_eq!(none.port, None);
     assert!(none.why.contains("none can be recommended"), "{}", none.why);
     assert_eq!(recommend(&[], &[]), None);
+}
+
+#[test]
+fn a_refused_login_does_not_rule_a_port_out() {
+    let run = [seen(587, true, true, &["PLAIN"])];
+    let failed = Finding {
+        id: FindingId::AuthFailed,
+        severity: Severity::Error,
+        endpoint: Some(run[0].endpoint.label()),
+        ip: Some(run[0].endpoint.ip),
+        message: String::new(),
+        advice: String::new(),
+    };
+    let r = recommend(&run, &[failed]).unwrap();
+    assert_eq!(r.port, Some(587));
+}
+
+#[test]
+fn an_expired_certificate_does_not_verify() {
+    let mut expired = seen(465, true, true, &["PLAIN"]);
+    if let Some(tls) = &mut expired.tls {
+        tls.verification.errors.push(crate::model::VerifyError {
+            depth: 0,
+            code: 10,
+            message: "certificate has expired".into(),
+        });
+    }
+    let r = recommend(&[expired.clone(), seen(587, true, true, &["PLAIN"])], &[]).unwrap();
+    assert_eq!(r.port, Some(587));
+    let r = recommend(&[expired], &[]).unwrap();
+    assert!(
+        r.why.contains("does not verify (certificate has expired)"),
+        "{}",
+        r.why
+    );
+}
+
+#[test]
+fn a_starttls_port_that_speaks_implicit_tls_is_recommended_as_such() {
+    let mut wrong = seen(587, true, true, &["PLAIN"]);
+    wrong.state = State::Timeout;
+    wrong.wrong_mode = Some(WrongMode::ImplicitTlsOnStarttlsPort);
+    let r = recommend(&[wrong], &[]).unwrap();
+    assert_eq!(r.port, Some(587));
+    assert_eq!(r.security, Some(Security::ImplicitTls));
+    assert!(r.why.contains("the port speaks it"), "{}", r.why);
 }

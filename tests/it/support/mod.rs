@@ -2,7 +2,11 @@
 //! running the `smtp-doctor` binary with a deadline ([`Invocation`]), and assertions on a
 //! report's findings.
 
+pub mod aiosmtpd;
+pub mod daemon;
 pub mod dns;
+pub mod dovecot;
+pub mod exim;
 pub mod mta;
 pub mod netns;
 pub mod pki;
