@@ -202,6 +202,13 @@ impl Discovery {
         self.planned.iter().find(|p| &p.endpoint == endpoint)
     }
 
+    /// Whether an endpoint is one of a domain's MX hosts (where other servers deliver), not a
+    /// place a mail client sends to.
+    pub fn is_inbound(&self, endpoint: &Endpoint) -> bool {
+        self.origin(endpoint)
+            .is_some_and(|p| p.role == Some(Role::Inbound))
+    }
+
     /// The section of a role, when the run has one.
     pub fn section(&self, role: Role) -> Option<&Section> {
         self.sections.iter().find(|s| s.role == role)

@@ -36,10 +36,7 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
             let candidates: Vec<Observation> = observations
                 .iter()
                 .filter(|o| {
-                    outcome
-                        .discovery
-                        .origin(&o.endpoint)
-                        .is_none_or(|p| p.role != Some(Role::Inbound))
+                    !outcome.discovery.is_inbound(&o.endpoint)
                         && plan
                             .target
                             .config
@@ -62,12 +59,7 @@ pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
             // submission hosts (never its MX hosts).
             let usable: Vec<Observation> = observations
                 .iter()
-                .filter(|o| {
-                    outcome
-                        .discovery
-                        .origin(&o.endpoint)
-                        .is_none_or(|p| p.role != Some(Role::Inbound))
-                })
+                .filter(|o| !outcome.discovery.is_inbound(&o.endpoint))
                 .cloned()
                 .collect();
             verdict::recommend::recommend(&usable, &findings)

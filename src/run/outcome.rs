@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::dns::Query;
 use crate::model::{CredentialCheck, Discovery, Endpoint, Observation, TargetKind, UserConfig};
 use crate::providers::MatchReason;
-use crate::verdict::network::{Class, Conclusion};
+use crate::verdict::network::{Class, Conclusion, Fact};
 use crate::verdict::provider::Settings;
 use crate::verdict::recommend::Recommendation;
 use crate::verdict::{Finding, Severity};
@@ -113,6 +113,19 @@ pub struct PortProbe {
     pub dns: Vec<Query>,
     /// The probe itself; `None` when the name did not resolve.
     pub observation: Option<Observation>,
+}
+
+impl PortProbe {
+    /// What the conclusions need of this probe.
+    pub fn fact(&self) -> Fact {
+        Fact {
+            host: self.host.clone(),
+            operator: self.operator.clone(),
+            port: self.port,
+            class: self.class,
+            reason: self.reason.clone(),
+        }
+    }
 }
 
 /// A whole `ports` run.

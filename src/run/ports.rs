@@ -47,16 +47,7 @@ pub async fn run(plan: &PortsPlan) -> Result<PortsReport, SetupError> {
         .into_iter()
         .flatten()
         .collect();
-    let facts: Vec<Fact> = probes
-        .iter()
-        .map(|p| Fact {
-            host: p.host.clone(),
-            operator: p.operator.clone(),
-            port: p.port,
-            class: p.class,
-            reason: p.reason.clone(),
-        })
-        .collect();
+    let facts: Vec<Fact> = probes.iter().map(PortProbe::fact).collect();
     let conclusions = network::conclude(&plan.ports, &facts);
     let findings = network::findings(&conclusions);
     Ok(PortsReport {

@@ -218,16 +218,7 @@ mod tests {
         ] {
             probes.push(probe(host, operator, 587, Class::Open));
         }
-        let facts: Vec<Fact> = probes
-            .iter()
-            .map(|p| Fact {
-                host: p.host.clone(),
-                operator: p.operator.clone(),
-                port: p.port,
-                class: p.class,
-                reason: p.reason.clone(),
-            })
-            .collect();
+        let facts: Vec<Fact> = probes.iter().map(PortProbe::fact).collect();
         let ports = vec![25, 587];
         let conclusions = network::conclude(&ports, &facts);
         let findings = network::findings(&conclusions);
