@@ -128,6 +128,9 @@ fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<String> {
 /// One subject alternative name as text.
 fn general_name(name: &GeneralName<'_>) -> String {
     match name {
+        // A name cannot hold a colon: one that does is marked, so that `IP:192.0.2.1` written as
+        // a DNS name is never taken for an address entry.
+        GeneralName::DNSName(dns) if dns.contains(':') => format!("DNS:{dns}"),
         GeneralName::DNSName(dns) => (*dns).to_owned(),
         GeneralName::RFC822Name(mail) => format!("email:{mail}"),
         GeneralName::URI(uri) => format!("URI:{uri}"),
@@ -654,5 +657,32 @@ mod tests {
             )),
             "invalid:bad\\xffname"
         );
+    }
+
+    #[test]
+    fn a_dns_name_spelled_like_another_kind_is_marked() {
+        assert_eq!(
+            general_name(&GeneralName::DNSName("IP:192.0.2.1")),
+            "DNS:IP:192.0.2.1"
+        );
+        assert_eq!(
+            general_name(&GeneralName::DNSName("mail.test")),
+            "mail.test"
+        );
+        // The fuzzer's find: every `IP:` entry is an address.
+        for seed in [
+            "crash_dns_san_spelled_like_ip.der",
+            "crash_signed_dns_san_spelled_like_ip.der",
+        ] {
+            let path = format!("{}/fuzz/seeds/cert/{seed}", env!("CARGO_MANIFEST_DIR"));
+            let der = std::fs::read(&path).expect("the fuzzer's seed is in the repository");
+            let f = facts(&der, SystemTime::now()).expect("the seed parses");
+            assert!(f.san.iter().any(|s| s.starts_with("DNS:")), "{:?}", f.san);
+            for san in &f.san {
+                if let Some(ip) = san.strip_prefix("IP:") {
+                    assert!(ip.parse::<IpAddr>().is_ok(), "{san:?}");
+                }
+            }
+        }
     }
 }
