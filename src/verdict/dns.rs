@@ -434,7 +434,9 @@ pub fn server_names(
         return None;
     }
     let ptr = ptr_names(reverse);
-    let ptr_text = if ptr.is_empty() {
+    let ptr_text = if reverse.is_none() {
+        "its reverse DNS was not looked up".to_string()
+    } else if ptr.is_empty() {
         "it has no PTR name".to_string()
     } else {
         format!("its PTR name is {}", ptr.join(", "))

@@ -111,7 +111,10 @@ fn format_line(line: &TranscriptLine, color: bool) -> String {
         Direction::Send => Tone::Green,
         Direction::Recv => Tone::Bold,
     };
-    let text = |piece: &str| tone.map_or_else(|| piece.to_owned(), |t| paint(piece, color, t));
+    let text = |piece: &str| {
+        let piece = piece.trim_end();
+        tone.map_or_else(|| piece.to_owned(), |t| paint(piece, color, t))
+    };
     let mut out = format!(
         "{} {} {}",
         paint(&stamp, color, Tone::Dim),
@@ -126,17 +129,26 @@ fn format_line(line: &TranscriptLine, color: bool) -> String {
     out
 }
 
-/// Splits a server's line into pieces of at most `width` characters, as sent: no word
-/// wrapping, since a transcript shows exactly what was said.
+/// Splits a line into pieces of at most `width` characters, as sent: each piece ends after a
+/// space where there is one in its last third (so words stay whole), else at `width`; joined
+/// again, the pieces are the line exactly.
 fn split_at_width(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
     let chars: Vec<char> = text.chars().collect();
-    if chars.is_empty() {
-        return vec![String::new()];
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while chars.len() - start > width {
+        let end = start + width;
+        let window = chars.get(start + width * 2 / 3..end).unwrap_or_default();
+        let cut = window
+            .iter()
+            .rposition(|c| *c == ' ')
+            .map_or(end, |at| start + width * 2 / 3 + at + 1);
+        pieces.push(chars.get(start..cut).unwrap_or_default().iter().collect());
+        start = cut;
     }
-    chars
-        .chunks(width.max(1))
-        .map(|c| c.iter().collect())
-        .collect()
+    pieces.push(chars.get(start..).unwrap_or_default().iter().collect());
+    pieces
 }
 
 /// The swaks marker for who sent a line and whether it travelled inside TLS.
@@ -297,5 +309,17 @@ mod tests {
             text.contains("(STARTTLS)\n=== no dialogue recorded\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn long_lines_split_after_a_space_and_join_back_exactly() {
+        let line = "certificate 0: subject CN=mail.example.test; issuer CN=Demo CA, O=Demo CA; SAN mail.example.test; expires 2026-12-08T10:47:40Z (9 days)";
+        let pieces = split_at_width(line, 85);
+        assert_eq!(pieces.concat(), line);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 85), "{pieces:?}");
+        assert!(pieces[0].ends_with(' '), "{pieces:?}");
+        let word = "x".repeat(50);
+        assert_eq!(split_at_width(&word, 20).concat(), word);
+        assert_eq!(split_at_width("", 20), vec![String::new()]);
     }
 }
