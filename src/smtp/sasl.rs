@@ -450,6 +450,13 @@ impl Exchange {
     /// Takes the server's reply to the last line sent and says what to do next.
     pub fn on_reply(&mut self, reply: &Reply) -> Step {
         let state = std::mem::replace(&mut self.state, State::Finished);
+        if matches!(state, State::Finished) {
+            // Over already: whatever comes now is out of protocol, whatever its code.
+            return Step::Done(Outcome::Broken {
+                reply: reply.clone(),
+                reason: "a reply arrived after the exchange had ended".to_string(),
+            });
+        }
         if reply.code != 334 {
             return Step::Done(self.outcome(state, reply));
         }
@@ -916,8 +923,8 @@ mod tests {
         let (mut ex, _) = Exchange::new(Mechanism::Plain, "u", &secret("p")).unwrap();
         let busy = reply(454, "4.7.0 Temporary authentication failure");
         assert!(matches!(done(ex.on_reply(&busy)), Outcome::Rejected { .. }));
-        // A reply after the end never panics or loops.
-        assert!(matches!(done(ex.on_reply(&busy)), Outcome::Rejected { .. }));
+        // A reply after the end never panics or loops: it is out of protocol.
+        assert!(matches!(done(ex.on_reply(&busy)), Outcome::Broken { .. }));
         assert!(matches!(
             done(ex.on_reply(&reply(334, ""))),
             Outcome::Broken { .. }
@@ -964,5 +971,36 @@ mod tests {
         );
         let plain_only = vec!["PLAIN".to_string(), "LOGIN".to_string()];
         assert_eq!(choose_in_clear(&plain_only, pw, None), Ok(Mechanism::Plain));
+    }
+
+    /// Found by the `sasl` fuzz target: after the exchange ended (a second extra LOGIN prompt
+    /// after `*`), a final 501 was taken for the login's refusal.
+    #[test]
+    fn a_reply_after_the_end_is_out_of_protocol_whatever_its_code() {
+        let (mut ex, _) = Exchange::new(Mechanism::Login, "tim", &secret("pw")).unwrap();
+        let r = |code: u16, text: &str| Reply {
+            code,
+            enhanced: None,
+            lines: vec![text.to_string()],
+        };
+        assert!(matches!(
+            ex.on_reply(&r(334, "VXNlcm5hbWU6")),
+            Step::Send(_)
+        ));
+        assert!(matches!(
+            ex.on_reply(&r(334, "UGFzc3dvcmQ6")),
+            Step::Send(_)
+        ));
+        // A third prompt: the client cancels with `*`.
+        assert!(matches!(ex.on_reply(&r(334, "again")), Step::Send(_)));
+        // Another prompt after `*`: broken, and over.
+        assert!(matches!(
+            ex.on_reply(&r(334, "more")),
+            Step::Done(Outcome::Broken { .. })
+        ));
+        assert!(matches!(
+            ex.on_reply(&r(501, "5.5.2 cancelled")),
+            Step::Done(Outcome::Broken { .. })
+        ));
     }
 }
