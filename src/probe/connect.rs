@@ -6,7 +6,10 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::model::Unreachable;
@@ -31,9 +34,72 @@ impl Failure {
     }
 }
 
+/// A connected TCP stream that acknowledges what it reads at once.
+///
+/// Linux delays an acknowledgement (by up to 40 ms) hoping to send it with the next write. In
+/// a dialogue that is a wait: after the TLS 1.3 handshake an OpenSSL-based server sends its
+/// session tickets, and its next write (the greeting on 465, the EHLO reply) is held back by
+/// its Nagle algorithm until they are acknowledged. `TCP_QUICKACK` switches the delay off, but
+/// not for good (the kernel turns it back on by itself), so it is set again before every read.
+/// Writes go out at once too (`TCP_NODELAY`): each command is one whole write.
+pub(super) struct Tcp {
+    inner: TcpStream,
+}
+
+impl Tcp {
+    fn new(inner: TcpStream) -> Tcp {
+        let _ = inner.set_nodelay(true);
+        Tcp { inner }
+    }
+
+    /// The address this end of the connection has.
+    pub(super) fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn quick_ack(&self) {
+        // A failure only costs time; the read goes on.
+        let _ = socket2::SockRef::from(&self.inner).set_tcp_quickack(true);
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn quick_ack(&self) {}
+}
+
+impl AsyncRead for Tcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.quick_ack();
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Tcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
 /// Connects to `address`; on failure says which ICMP error (if any) ended the attempt.
 #[cfg(target_os = "linux")]
-pub(super) async fn connect(address: SocketAddr) -> Result<TcpStream, Failure> {
+pub(super) async fn connect(address: SocketAddr) -> Result<Tcp, Failure> {
     use std::os::fd::AsFd;
 
     let v6 = address.is_ipv6();
@@ -53,7 +119,7 @@ pub(super) async fn connect(address: SocketAddr) -> Result<TcpStream, Failure> {
             // established connection would end it at once instead of counting as a soft error
             // (RFC 1122 section 4.2.3.9).
             let _ = linux::set_recv_err(&stream, v6, false);
-            Ok(stream)
+            Ok(Tcp::new(stream))
         }
         Err(error) => {
             let icmp = errors
@@ -67,9 +133,10 @@ pub(super) async fn connect(address: SocketAddr) -> Result<TcpStream, Failure> {
 
 /// Connects to `address`; elsewhere than Linux the ICMP details are not available.
 #[cfg(not(target_os = "linux"))]
-pub(super) async fn connect(address: SocketAddr) -> Result<TcpStream, Failure> {
+pub(super) async fn connect(address: SocketAddr) -> Result<Tcp, Failure> {
     TcpStream::connect(address)
         .await
+        .map(Tcp::new)
         .map_err(|e| Failure::new(e, None))
 }
 

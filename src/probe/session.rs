@@ -9,8 +9,8 @@ use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use futures::FutureExt;
+use futures::future::Either;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 use tokio_openssl::SslStream;
 
@@ -32,6 +32,10 @@ pub(super) type BoxStream = Box<dyn Stream>;
 
 /// How many first bytes of a handshake are kept to tell what the server really sent.
 const RECORD_LIMIT: usize = 1024;
+/// How long a STARTTLS port may stay silent before a TLS handshake is tried on a second
+/// connection (at most half the step timeout). Servers greet within milliseconds unless they
+/// delay on purpose, and a delaying one still has the whole timeout on the first connection.
+const GREETING_LATE: Duration = Duration::from_millis(1500);
 /// QUIT is a courtesy: it never waits long.
 const QUIT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -163,15 +167,7 @@ impl Session<'_> {
         let mut stream: BoxStream = Box::new(tcp);
 
         let started = Instant::now();
-        let banner = match self.read_reply(&mut stream, Phase::Banner).await {
-            Ok(banner) => banner,
-            Err(stop) if stop.state == State::Timeout && self.may_try_implicit_tls() => {
-                self.obs.timings.banner = Some(started.elapsed());
-                drop(stream);
-                return Err(self.try_implicit_tls(stop).await);
-            }
-            Err(stop) => return Err(stop),
-        };
+        let banner = self.greeting(&mut stream).await?;
         self.obs.timings.banner = Some(started.elapsed());
         self.accept_greeting(&mut stream, banner).await?;
 
@@ -293,44 +289,114 @@ impl Session<'_> {
         self.obs.endpoint.security == Security::Starttls && Instant::now() < self.deadline
     }
 
-    async fn try_implicit_tls(&mut self, banner_timeout: Stop) -> Stop {
+    /// The plain-text greeting. On a STARTTLS port that stays silent for [`GREETING_LATE`],
+    /// a TLS handshake is tried on a second connection while this one goes on waiting: a
+    /// server that speaks implicit TLS is found without waiting out the greeting timeout, and
+    /// a slow server still has the whole timeout to greet.
+    async fn greeting(&mut self, stream: &mut BoxStream) -> Result<Reply, Stop> {
+        let full = self.step_deadline();
+        if !self.may_try_implicit_tls() {
+            return self.read_reply_until(stream, Phase::Banner, full).await;
+        }
+        let late = (Instant::now() + GREETING_LATE.min(self.options.step_timeout / 2)).min(full);
+        if !self.silent_until(stream, late).await? {
+            return self.read_reply_until(stream, Phase::Banner, full).await;
+        }
         self.note(
             Direction::Info,
-            "no greeting; trying a TLS handshake on a new connection (implicit TLS?)",
+            &format!(
+                "no greeting yet after {} ms; trying a TLS handshake on a second connection meanwhile (implicit TLS?)",
+                self.started.elapsed().as_millis()
+            ),
         );
-        let Ok((tcp, local)) = self.connect().await else {
-            return banner_timeout;
-        };
-        let started = Instant::now();
-        match self.handshake(Box::new(tcp), Phase::Tls).await {
-            Ok(mut stream) => {
-                self.obs.timings.tls = Some(started.elapsed());
-                self.obs.wrong_mode = Some(WrongMode::ImplicitTlsOnStarttlsPort);
-                // Learn what the server offers in the mode it speaks; failures here are notes.
-                match self.greet_inside_tls(&mut stream, local).await {
-                    Ok(()) => self.quit(&mut stream).await,
-                    Err(stop) => self.note(Direction::Error, &stop.message),
-                }
-                Stop::new(
-                    State::Timeout,
-                    Phase::Banner,
-                    "no plain-text greeting: this port speaks implicit TLS (TLS from the first byte), not STARTTLS",
-                )
+        let mut other = Session::new(self.obs.endpoint.clone(), self.options, self.tls, full);
+        other.started = self.started;
+        let (first, retried) = {
+            let wait = std::pin::pin!(self.read_reply_until(stream, Phase::Banner, full));
+            let retry = std::pin::pin!(other.tls_retry());
+            match futures::future::select(wait, retry).await {
+                Either::Left((Ok(banner), _)) => (Ok(banner), None),
+                Either::Left((Err(stop), retry)) => (Err(stop), Some(retry.await)),
+                Either::Right((Ok(()), _)) => (Err(implicit_tls_stop()), Some(Ok(()))),
+                Either::Right((Err(stop), wait)) => (wait.await, Some(Err(stop))),
             }
-            Err(stop) => {
+        };
+        self.take_retry(other.obs, retried, first)
+    }
+
+    /// Waits until `until` for the first bytes of the greeting: `true` when none came. What
+    /// came is kept for the reply reader.
+    async fn silent_until(&mut self, stream: &mut BoxStream, until: Instant) -> Result<bool, Stop> {
+        let mut chunk = [0u8; 4096];
+        let want = chunk.len().min(self.options.limits.bytes_per_endpoint);
+        let buf = chunk.get_mut(..want).unwrap_or_default();
+        match timeout_at(until, stream.read(buf)).await {
+            Err(_) => Ok(true),
+            Ok(Err(error)) => Err(io_stop(&error, Phase::Banner)),
+            Ok(Ok(n)) => {
+                // A close (0 bytes) is read again, and reported, by the reply reader.
+                self.received += n;
+                self.parser.feed(buf.get(..n).unwrap_or_default());
+                Ok(false)
+            }
+        }
+    }
+
+    /// The second connection of a silent STARTTLS port: TLS from the first byte, then the
+    /// greeting and EHLO inside TLS. `Ok` when the handshake succeeded.
+    async fn tls_retry(&mut self) -> Result<(), Stop> {
+        let (tcp, local) = self.connect().await?;
+        let started = Instant::now();
+        let mut stream = self.handshake(Box::new(tcp), Phase::Tls).await?;
+        self.obs.timings.tls = Some(started.elapsed());
+        // Learn what the server offers in the mode it speaks; failures here are notes.
+        match self.greet_inside_tls(&mut stream, local).await {
+            Ok(()) => self.quit(&mut stream).await,
+            Err(stop) => self.note(Direction::Error, &stop.message),
+        }
+        Ok(())
+    }
+
+    /// Takes what the second connection saw: when its handshake succeeded the port speaks
+    /// implicit TLS (its TLS facts, greeting and EHLO become this endpoint's); otherwise only
+    /// its transcript is kept, and the first connection's outcome stands.
+    fn take_retry(
+        &mut self,
+        second: Observation,
+        retried: Option<Result<(), Stop>>,
+        first: Result<Reply, Stop>,
+    ) -> Result<Reply, Stop> {
+        self.obs.transcript.extend(second.transcript);
+        match retried {
+            None => {
+                self.note(
+                    Direction::Info,
+                    "the greeting came on the first connection; the second one was given up",
+                );
+                first
+            }
+            Some(Ok(())) => {
+                self.obs.wrong_mode = Some(WrongMode::ImplicitTlsOnStarttlsPort);
+                self.obs.tls = second.tls;
+                self.obs.banner = second.banner;
+                self.obs.unsolicited = second.unsolicited;
+                self.obs.ehlo_tls = second.ehlo_tls;
+                self.obs.timings.tls = second.timings.tls;
+                self.obs.timings.banner = second.timings.banner;
+                self.obs.timings.ehlo_tls = second.timings.ehlo_tls;
+                Err(implicit_tls_stop())
+            }
+            Some(Err(stop)) => {
                 // Whatever the second connection saw, the first one was silent: no other mode,
                 // no other service is shown by it (a late plain greeting means a slow server).
                 self.note(Direction::Info, &format!("no TLS either: {}", stop.message));
-                self.obs.tls = None;
-                self.obs.not_smtp = None;
-                self.obs.wrong_mode = None;
-                banner_timeout
+                first
             }
         }
     }
 
     /// TCP connect within the connect timeout (and the run's deadline).
-    async fn connect(&mut self) -> Result<(TcpStream, IpAddr), Stop> {
+    async fn connect(&mut self) -> Result<(super::connect::Tcp, IpAddr), Stop> {
         // `--port-map`: the endpoint keeps its port (the verdicts judge port 25 as port 25),
         // the connection goes where the user's tunnel or NAT forwards it.
         let port = self.options.connect_port(self.obs.endpoint.port);
@@ -360,7 +426,6 @@ impl Session<'_> {
                 Err(connect_error(&failure.error, failure.unreachable.as_ref()))
             }
             Ok(Ok(tcp)) => {
-                let _ = tcp.set_nodelay(true);
                 let local = tcp
                     .local_addr()
                     .map(|a| a.ip())
@@ -800,7 +865,10 @@ impl Session<'_> {
         }
     }
 
-    /// QUIT, politely and briefly; its outcome only goes to the transcript.
+    /// QUIT, politely and without waiting for the answer: the command is written, a reply
+    /// that is already there goes to the transcript, and the connection is closed. Waiting a
+    /// round trip for `221` would tell nothing (RFC 5321 section 4.1.1.10: the server closes
+    /// after it either way).
     pub(super) async fn quit(&mut self, stream: &mut BoxStream) {
         let deadline = (Instant::now() + QUIT_TIMEOUT).min(self.deadline);
         self.push(Direction::Send, "QUIT".to_string());
@@ -823,8 +891,8 @@ impl Session<'_> {
                 Ok(None) => {}
                 Err(_) => break,
             }
-            match timeout_at(deadline, stream.read(&mut chunk)).await {
-                Ok(Ok(n)) if n > 0 => self.parser.feed(chunk.get(..n).unwrap_or_default()),
+            match stream.read(&mut chunk).now_or_never() {
+                Some(Ok(n)) if n > 0 => self.parser.feed(chunk.get(..n).unwrap_or_default()),
                 _ => break,
             }
         }
@@ -884,6 +952,15 @@ impl Session<'_> {
             .transcript
             .push(TranscriptLine { at, dir, tls, line });
     }
+}
+
+/// The first connection stayed silent and the second one completed a TLS handshake.
+fn implicit_tls_stop() -> Stop {
+    Stop::new(
+        State::Timeout,
+        Phase::Banner,
+        "no plain-text greeting: this port speaks implicit TLS (TLS from the first byte), not STARTTLS",
+    )
 }
 
 /// Maps a failed connect to a state, in plain words; an ICMP error, when one is known, says

@@ -1231,6 +1231,44 @@ fn implicit_tls_on_a_starttls_port() {
         out.sessions.len() == 2 && out.sessions.get(1).is_some_and(Session::tls_established),
         "the second connection completed TLS",
     );
+    // Issue 11: the second connection starts while the first still waits for a greeting, and
+    // its handshake ends the probe; the first wait is not run out.
+    let transcript = out.transcript();
+    out.ensure(
+        transcript
+            .iter()
+            .any(|l| l.contains("on a second connection meanwhile")),
+        "the TLS retry started during the greeting wait",
+    );
+    out.ensure(
+        !transcript.iter().any(|l| l.contains("no greeting within")),
+        "the first connection's greeting wait was not run out",
+    );
+}
+
+/// A STARTTLS port that greets late, but within the timeout: the TLS retry on a second
+/// connection (started once the greeting is late) fails, and the first connection's greeting,
+/// when it comes, is used: a slow server, not another mode.
+#[test]
+fn late_greeting_within_the_timeout_while_tls_is_tried() {
+    let pki = Pki::new();
+    let script = Script::new()
+        .listen(Duration::from_millis(STEP_MS * 3 / 4))
+        .then(good_after(greeting(), &pki.good()));
+    let out = pki.case("starttls", script).connections(2).run();
+    out.ensure(out.ep()["wrong_mode"].is_null(), "wrong_mode null");
+    out.ensure(
+        out.ep()["banner"]["code"] == 220,
+        "the late greeting recorded",
+    );
+    out.ensure(
+        out.sessions.len() == 2 && out.sessions.get(1).is_some_and(|s| !s.tls_established()),
+        "two connections, the second one never completed TLS",
+    );
+    out.ensure(
+        out.ep()["tls"]["version"].is_string(),
+        "STARTTLS went on over the first connection",
+    );
 }
 
 #[test]
