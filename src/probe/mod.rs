@@ -5,6 +5,7 @@
 
 pub mod auth;
 mod connect;
+pub mod pace;
 mod session;
 
 pub(crate) use session::no_route;
@@ -17,6 +18,7 @@ use tokio::time::Instant;
 use crate::model::{Endpoint, Observation};
 use crate::smtp::ReplyLimits;
 use crate::tls::TlsClient;
+use pace::Pace;
 
 /// How many endpoints one `check` run probes at the same time at most (a domain with five MX
 /// hosts of several addresses each stays well below it).
@@ -100,6 +102,7 @@ pub struct Pool<'a> {
     options: &'a ProbeOptions,
     tls: &'a TlsClient,
     deadline: Instant,
+    pace: Option<Pace>,
 }
 
 impl<'a> Pool<'a> {
@@ -116,7 +119,14 @@ impl<'a> Pool<'a> {
             options,
             tls,
             deadline,
+            pace: None,
         }
+    }
+
+    /// The same pool with adaptive connect timeouts ([`pace`]) for [`Pool::probe_in`].
+    pub fn paced(mut self) -> Pool<'a> {
+        self.pace = Some(Pace::new());
+        self
     }
 
     /// The run's deadline.
@@ -128,6 +138,15 @@ impl<'a> Pool<'a> {
     pub async fn probe(&self, endpoint: Endpoint) -> Observation {
         // The semaphore is never closed; without a permit, probe anyway.
         let _permit = self.permits.acquire().await.ok();
-        session::probe(endpoint, self.options, self.tls, self.deadline).await
+        session::probe(endpoint, self.options, self.tls, self.deadline, None).await
+    }
+
+    /// Probes one endpoint of `group` (an operator's hosts) once a permit is free; in a
+    /// [`Pool::paced`] pool its connect gives up early when others of the group connected much
+    /// faster.
+    pub async fn probe_in(&self, endpoint: Endpoint, group: &str) -> Observation {
+        let _permit = self.permits.acquire().await.ok();
+        let pace = self.pace.as_ref().map(|pace| (pace, group));
+        session::probe(endpoint, self.options, self.tls, self.deadline, pace).await
     }
 }

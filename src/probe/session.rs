@@ -15,6 +15,7 @@ use tokio::time::{Instant, timeout_at};
 use tokio_openssl::SslStream;
 
 use super::ProbeOptions;
+use super::pace::{self, Pace};
 use crate::model::{
     Direction, Endpoint, IcmpKind, Observation, Phase, PhaseError, Security, StarttlsObservation,
     State, TranscriptLine, Unreachable, WrongMode,
@@ -68,14 +69,17 @@ impl Stop {
     }
 }
 
-/// Probes one endpoint; never fails, always returns what was seen.
+/// Probes one endpoint; never fails, always returns what was seen. With `pace`, its connect
+/// gives up early when others of its group connected much faster ([`super::pace`]).
 pub(super) async fn probe(
     endpoint: Endpoint,
     options: &ProbeOptions,
     tls: &TlsClient,
     deadline: Instant,
+    pace: Option<(&Pace, &str)>,
 ) -> Observation {
     let mut session = Session::new(endpoint, options, tls, deadline);
+    session.pace = pace;
     if let Some(message) = no_route(session.obs.endpoint.ip, session.obs.endpoint.port) {
         session.obs.state = State::Skipped;
         session.obs.error = Some(PhaseError {
@@ -109,6 +113,8 @@ pub(super) struct Session<'a> {
     pub(super) in_tls: bool,
     /// What was seen so far.
     pub(super) obs: Observation,
+    /// Adaptive connect timeouts: the run's pace and this endpoint's group in it.
+    pace: Option<(&'a Pace, &'a str)>,
 }
 
 impl<'a> Session<'a> {
@@ -129,6 +135,7 @@ impl<'a> Session<'a> {
             replies: 0,
             in_tls: false,
             obs: Observation::new(endpoint),
+            pace: None,
         }
     }
 }
@@ -404,16 +411,42 @@ impl Session<'_> {
         self.replies = 0;
         let deadline = (Instant::now() + self.options.connect_timeout).min(self.deadline);
         let started = Instant::now();
-        let result = timeout_at(deadline, super::connect::connect(address)).await;
+        let result = match self.pace {
+            None => timeout_at(deadline, super::connect::connect(address))
+                .await
+                .map_err(|_| None),
+            Some((pace, group)) => paced_connect(address, deadline, pace, group).await,
+        };
         let elapsed = started.elapsed();
         if self.obs.timings.connect.is_none() {
             self.obs.timings.connect = Some(elapsed);
+        }
+        // An accept or the host's own reset is an answer from the far end in one round trip.
+        let answered = match &result {
+            Ok(Ok(_)) => true,
+            Ok(Err(failure)) => {
+                failure.unreachable.is_none()
+                    && failure.error.raw_os_error() == Some(libc::ECONNREFUSED)
+            }
+            Err(_) => false,
+        };
+        if let (Some((pace, group)), true) = (self.pace, answered) {
+            pace.connected(group, elapsed);
         }
         match result {
             Err(_) if Instant::now() >= self.deadline => {
                 Err(self.timeout_stop(Phase::Connect, elapsed))
             }
-            Err(_) => Err(Stop::new(
+            Err(Some(rtt)) => Err(Stop::new(
+                State::Timeout,
+                Phase::Connect,
+                format!(
+                    "no answer to the connection attempt within {} ms, while the same operator's other connections were answered within {} ms (packets dropped by a firewall on the way)",
+                    elapsed.as_millis(),
+                    rtt.as_millis().max(1)
+                ),
+            )),
+            Err(None) => Err(Stop::new(
                 State::Timeout,
                 Phase::Connect,
                 format!(
@@ -951,6 +984,33 @@ impl Session<'_> {
         self.obs
             .transcript
             .push(TranscriptLine { at, dir, tls, line });
+    }
+}
+
+/// Connects within `deadline`, or gives up earlier when others of `group` have connected and
+/// this attempt outlasts their time by the [`pace::allowance`]. `Err(Some(rtt))` says it gave up
+/// early (the group's slowest connect), `Err(None)` that the deadline passed.
+async fn paced_connect(
+    address: SocketAddr,
+    deadline: Instant,
+    pace: &Pace,
+    group: &str,
+) -> Result<Result<super::connect::Tcp, super::connect::Failure>, Option<Duration>> {
+    let started = Instant::now();
+    let mut slowest = pace.watch(group);
+    let mut attempt = std::pin::pin!(super::connect::connect(address));
+    loop {
+        let rtt = *slowest.borrow_and_update();
+        let until = rtt.map_or(deadline, |rtt| {
+            (started + pace::allowance(rtt)).min(deadline)
+        });
+        tokio::select! {
+            result = &mut attempt => return Ok(result),
+            () = tokio::time::sleep_until(until) => {
+                return Err(rtt.filter(|_| until < deadline));
+            }
+            Ok(()) = slowest.changed() => {}
+        }
     }
 }
 

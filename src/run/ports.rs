@@ -40,7 +40,9 @@ pub async fn run(plan: &PortsPlan) -> Result<PortsReport, SetupError> {
         resolver: Resolver::new(&plan.resolvers, connect).map_err(|e| e.to_string()),
         dns_deadline: started + connect,
         // Every probe of the plan at once: MAX_PROBES bounds the plan, so none waits.
-        pool: Pool::new(MAX_PROBES, &plan.options, &tls, deadline),
+        // An operator's port that gets no answer while its other ports answered quickly is
+        // decided early (adaptive timeouts); the connect timeout stays the bound.
+        pool: Pool::new(MAX_PROBES, &plan.options, &tls, deadline).paced(),
     };
     let probes: Vec<PortProbe> = join_all(plan.controls.iter().map(|c| engine.control(c)))
         .await
@@ -126,7 +128,7 @@ impl Engine<'_> {
             port,
             security,
         };
-        let observation = self.pool.probe(endpoint).await;
+        let observation = self.pool.probe_in(endpoint, &control.operator).await;
         // Built-in control hosts are chosen because they offer STARTTLS on their STARTTLS
         // ports; a user's host only when its preset says so.
         let starttls = security == Security::Starttls
