@@ -32,9 +32,6 @@ pub const SUBMISSIONS_SRV: &str = "_submissions._tcp";
 /// At most this many PTR names of one address are checked forward (a PTR set is the network's
 /// to choose; the work it causes is ours to bound).
 const MAX_PTR_NAMES: usize = 4;
-/// Added to twice the per-query timeout for the safety-net deadline of one look-up: hickory may
-/// retry over TCP, or follow a CNAME with a second query, each bounded by its own timeout.
-const DEADLINE_SLACK: Duration = Duration::from_millis(250);
 
 /// Which address families to look up and probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -438,7 +435,8 @@ impl Resolver {
             .map_err(|e| ResolverSetupError(e.to_string()))?;
         Ok(Resolver {
             inner,
-            deadline: timeout.saturating_mul(2).saturating_add(DEADLINE_SLACK),
+            // One look-up (a retry over TCP, a CNAME followed) never outlasts one timeout.
+            deadline: timeout,
             run: Arc::new(RunState {
                 started: Instant::now(),
                 cache: Mutex::new(HashMap::new()),

@@ -228,6 +228,12 @@ impl Discovery {
 pub enum NotProbed {
     /// A usual name (`smtp.<domain>`) that does not resolve.
     DoesNotResolve,
+    /// A usual name whose address look-up got no proper answer: the DNS server did not answer
+    /// in time (`timed_out`) or failed (SERVFAIL, REFUSED, ...). Whether it exists is unknown.
+    LookupFailed {
+        /// No answer in time, rather than an error answer.
+        timed_out: bool,
+    },
     /// The name resolved to no address of the chosen family.
     NoAddress,
     /// An MX record names an IP address where a host name belongs.
@@ -246,6 +252,8 @@ impl NotProbed {
     pub fn as_str(self) -> &'static str {
         match self {
             NotProbed::DoesNotResolve => "does_not_resolve",
+            NotProbed::LookupFailed { timed_out: true } => "dns_timeout",
+            NotProbed::LookupFailed { timed_out: false } => "dns_failure",
             NotProbed::NoAddress => "no_address",
             NotProbed::IpLiteral => "ip_literal",
             NotProbed::BeyondMxLimit { .. } => "beyond_mx_limit",
@@ -257,6 +265,10 @@ impl NotProbed {
     pub fn describe(self) -> String {
         match self {
             NotProbed::DoesNotResolve => "does not resolve".to_string(),
+            NotProbed::LookupFailed { timed_out: true } => "its DNS look-up timed out".to_string(),
+            NotProbed::LookupFailed { timed_out: false } => {
+                "its DNS look-up failed (the DNS server answered with an error)".to_string()
+            }
             NotProbed::NoAddress => "no address".to_string(),
             NotProbed::IpLiteral => "an IP address where a host name belongs".to_string(),
             NotProbed::BeyondMxLimit { limit } => format!("beyond the first {limit} MX hosts"),

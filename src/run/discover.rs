@@ -455,7 +455,7 @@ impl<'a> Engine<'a> {
                 not_probed: None,
             };
             if candidate.addresses.is_empty() {
-                candidate.not_probed = Some(NotProbed::DoesNotResolve);
+                candidate.not_probed = Some(unresolved(&resolved.queries));
             }
             candidates.push(candidate);
         }
@@ -806,6 +806,23 @@ impl<'a> Engine<'a> {
         tokio::time::timeout_at(self.deadline, lookup)
             .await
             .unwrap_or(on_timeout)
+    }
+}
+
+/// Why a name has no address: the DNS said so (NXDOMAIN, NODATA), or it never answered
+/// properly (no query at all finished in time counts as a timeout).
+fn unresolved(queries: &[Query]) -> NotProbed {
+    let failures: Vec<&LookupFailure> = queries
+        .iter()
+        .filter_map(|q| q.answer.as_ref().err())
+        .filter(|f| !f.is_negative())
+        .collect();
+    if queries.is_empty() || failures.iter().any(|f| **f == LookupFailure::Timeout) {
+        NotProbed::LookupFailed { timed_out: true }
+    } else if failures.is_empty() {
+        NotProbed::DoesNotResolve
+    } else {
+        NotProbed::LookupFailed { timed_out: false }
     }
 }
 

@@ -38,11 +38,14 @@ pub fn judge(discovery: &Discovery, observations: &[Observation]) -> Vec<Finding
                     .map(|c| c.host.as_str())
                     .collect();
                 let none_resolves = section.candidates.iter().all(|c| {
-                    c.source == Source::Guess && c.not_probed == Some(NotProbed::DoesNotResolve)
+                    c.source == Source::Guess
+                        && matches!(
+                            c.not_probed,
+                            Some(NotProbed::DoesNotResolve | NotProbed::LookupFailed { .. })
+                        )
                 });
                 if !guesses.is_empty() && none_resolves {
-                    let tried: Vec<String> = guesses.iter().map(|g| (*g).to_string()).collect();
-                    out.push(no_submission(domain, &tried));
+                    out.extend(unresolved_guesses(domain, &section.candidates));
                 }
             }
             if discovery.section(Role::Inbound).is_some() {
@@ -515,6 +518,32 @@ fn is_v6(ip: IpAddr) -> bool {
         IpAddr::V4(_) => false,
         IpAddr::V6(v6) => v6.to_ipv4_mapped().is_none(),
     }
+}
+
+/// No usual name resolved: `dns.no_submission` when the DNS said they do not exist, else what
+/// kept the DNS from saying (a timeout or a failure per name): then whether they exist is
+/// unknown, and saying "do not resolve" would be wrong.
+fn unresolved_guesses(domain: &str, guesses: &[crate::model::Candidate]) -> Vec<Finding> {
+    let failed: Vec<Finding> = guesses
+        .iter()
+        .filter_map(|c| match c.not_probed {
+            Some(NotProbed::LookupFailed { timed_out }) => {
+                let failure = if timed_out {
+                    LookupFailure::Timeout
+                } else {
+                    LookupFailure::Other("the DNS server answered with an error".to_string())
+                };
+                let what = format!("the address look-up of {}", c.host);
+                lookup_failed(&what, &failure, Severity::Warning)
+            }
+            _ => None,
+        })
+        .collect();
+    if !failed.is_empty() {
+        return failed;
+    }
+    let tried: Vec<String> = guesses.iter().map(|c| c.host.clone()).collect();
+    vec![no_submission(domain, &tried)]
 }
 
 /// `dns.no_submission`: nothing told where a mail client of `domain` should send, and none of

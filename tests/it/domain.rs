@@ -397,6 +397,61 @@ fn guessed_submission_hosts_that_resolve_are_probed() {
     );
 }
 
+/// Issue 11: usual names whose look-ups time out (a DNS server that drops them) are reported as
+/// DNS timeouts, not as names that "do not resolve" (whether they exist is unknown), and each
+/// look-up waits one `--timeout` at most (the tool's own `elapsed_ms` of the query).
+#[test]
+fn usual_names_that_time_out_are_dns_timeouts_not_missing_names() {
+    let pki = Pki::new();
+    let dns = TestDns::new()
+        .mx("slowdns.test", 10, "mx.slowdns.test")
+        .drop("smtp.slowdns.test")
+        .drop("mail.slowdns.test");
+    let (_, doc) = check(&pki, &dns, "slowdns.test", &["--timeout", "1s"]);
+    assert_no_finding(&doc, "dns.no_submission");
+    let timeouts: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "dns.timeout")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    for host in ["smtp.slowdns.test", "mail.slowdns.test"] {
+        assert!(
+            timeouts
+                .iter()
+                .any(|m| m.contains(&format!("look-up of {host} timed out"))),
+            "{host}: {timeouts:?}"
+        );
+    }
+    for candidate in doc["domain"]["submission"]["candidates"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(
+            candidate["not_probed"], "its DNS look-up timed out",
+            "{candidate:#}"
+        );
+    }
+    let timed_out: Vec<&Value> = doc["dns"]["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q["name"] == "smtp.slowdns.test" || q["name"] == "mail.slowdns.test")
+        .collect();
+    assert_eq!(
+        timed_out.len(),
+        4,
+        "A and AAAA of both names: {timed_out:?}"
+    );
+    for query in timed_out {
+        assert_eq!(query["error"], "timeout", "{query:#}");
+        // By the tool's own clock: one look-up waits one --timeout (1 s), not two.
+        let waited = query["time_ms"].as_u64().unwrap_or(u64::MAX);
+        assert!(waited < 1500, "one timeout per look-up: {query:#}");
+    }
+}
+
 #[test]
 fn a_null_mx_domain_accepts_no_mail() {
     let pki = Pki::new();
