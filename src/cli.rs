@@ -298,6 +298,10 @@ pub struct CheckArgs {
     /// When to use colours
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// No live view of the probes on stderr (shown only when stderr is a terminal)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// A "could not run" error: bad arguments or unusable input. Exit code 2.
@@ -554,6 +558,10 @@ pub struct PortsArgs {
     /// When to use colours
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// No live view of the probes on stderr (shown only when stderr is a terminal)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 impl PortsArgs {

@@ -12,6 +12,7 @@ use smtp_doctor::cli::{
     CheckArgs, Cli, Command, ExplainArgs, PortsArgs, ProvidersArgs, UsageError,
 };
 use smtp_doctor::report;
+use smtp_doctor::report::live::Live;
 use smtp_doctor::run;
 use smtp_doctor::run::outcome::CheckReport;
 use smtp_doctor::verdict::Severity;
@@ -46,11 +47,17 @@ fn main() -> ExitCode {
 
 /// `smtp-doctor check`: 1 when a finding is an error, 0 otherwise.
 fn check(args: &CheckArgs) -> ExitCode {
-    let plan = match args.plan() {
+    let mut plan = match args.plan() {
         Ok(plan) => plan,
         Err(e) => return plan_failure(&e),
     };
-    let report = match block_on(run::check::run(&plan)) {
+    let live = Live::start(!args.quiet);
+    plan.options.watch = live.as_ref().map(Live::watcher);
+    let report = block_on(run::check::run(&plan));
+    if let Some(live) = live {
+        live.finish();
+    }
+    let report = match report {
         Ok(report) => report,
         Err(code) => return code,
     };
@@ -80,11 +87,17 @@ fn write_check(
 /// `smtp-doctor ports`: 1 when a port is blocked, intercepted or stripped, or nothing could
 /// be reached; 0 otherwise.
 fn ports(args: &PortsArgs) -> ExitCode {
-    let plan = match args.plan() {
+    let mut plan = match args.plan() {
         Ok(plan) => plan,
         Err(e) => return plan_failure(&e),
     };
-    let report = match block_on(run::ports::run(&plan)) {
+    let live = Live::start(!args.quiet);
+    plan.options.watch = live.as_ref().map(Live::watcher);
+    let report = block_on(run::ports::run(&plan));
+    if let Some(live) = live {
+        live.finish();
+    }
+    let report = match report {
         Ok(report) => report,
         Err(code) => return code,
     };

@@ -1,12 +1,13 @@
 //! Plain data that every stage reads: what a probe observed ([`observation`]), what discovery
-//! found ([`discovery`]), the run's provider decision ([`preset`]) and the user's own settings
-//! ([`config`]). No I/O and no policy here: the engine fills these, verdicts judge them,
+//! found ([`discovery`]), the run's provider decision ([`preset`]), the user's own settings
+//! ([`config`]) and a probe's steps as they happen ([`progress`]). No I/O and no policy here: the engine fills these, verdicts judge them,
 //! renderers show them.
 
 pub mod config;
 pub mod discovery;
 pub mod observation;
 pub mod preset;
+pub mod progress;
 
 pub use config::*;
 pub use discovery::*;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use crate::model::progress::Watcher;
 use crate::model::{Endpoint, Observation};
 use crate::smtp::ReplyLimits;
 use crate::tls::TlsClient;
@@ -66,6 +67,8 @@ pub struct ProbeOptions {
     /// `--port-map FROM=TO`: connect to TO wherever port FROM is probed (a tunnel or a NAT
     /// forward); the endpoint keeps FROM, so it is judged as what it stands for.
     pub port_map: Vec<(u16, u16)>,
+    /// Told each probe's steps as they happen (the live view); `None`: nobody watches.
+    pub watch: Option<Watcher>,
 }
 
 impl ProbeOptions {
@@ -90,6 +93,7 @@ impl Default for ProbeOptions {
             force_starttls: false,
             limits: ReadLimits::default(),
             port_map: Vec::new(),
+            watch: None,
         }
     }
 }

@@ -16,6 +16,7 @@ use tokio_openssl::SslStream;
 
 use super::ProbeOptions;
 use super::pace::{self, Pace};
+use crate::model::progress::Step;
 use crate::model::{
     Direction, Endpoint, IcmpKind, Observation, Phase, PhaseError, Security, StarttlsObservation,
     State, TranscriptLine, Unreachable, WrongMode,
@@ -80,6 +81,7 @@ pub(super) async fn probe(
 ) -> Observation {
     let mut session = Session::new(endpoint, options, tls, deadline);
     session.pace = pace;
+    session.watched = true;
     if let Some(message) = no_route(session.obs.endpoint.ip, session.obs.endpoint.port) {
         session.obs.state = State::Skipped;
         session.obs.error = Some(PhaseError {
@@ -93,7 +95,18 @@ pub(super) async fn probe(
         Ok(mut stream) => session.quit(&mut stream).await,
         Err(stop) => session.stopped(stop),
     }
-    session.finish()
+    let obs = session.finish();
+    if let Some(watch) = &options.watch {
+        watch.0.step(
+            &obs.endpoint,
+            Step::Done {
+                state: obs.state,
+                phase: obs.error.as_ref().map(|e| e.phase),
+                total: obs.timings.total.unwrap_or_default(),
+            },
+        );
+    }
+    obs
 }
 
 /// One connection's dialogue and what it saw.
@@ -115,6 +128,9 @@ pub(super) struct Session<'a> {
     pub(super) obs: Observation,
     /// Adaptive connect timeouts: the run's pace and this endpoint's group in it.
     pace: Option<(&'a Pace, &'a str)>,
+    /// This session is an endpoint's probe: its steps go to the options' watch, if any
+    /// (the credential check's and the TLS retry's sessions are not shown on their own).
+    watched: bool,
 }
 
 impl<'a> Session<'a> {
@@ -136,6 +152,7 @@ impl<'a> Session<'a> {
             in_tls: false,
             obs: Observation::new(endpoint),
             pace: None,
+            watched: false,
         }
     }
 }
@@ -148,6 +165,13 @@ impl Session<'_> {
         match self.obs.endpoint.security {
             Security::ImplicitTls => self.implicit_tls().await,
             Security::Starttls | Security::Plain => self.plain_start().await,
+        }
+    }
+
+    /// Tells the watch, if any, that the probe has reached `step`.
+    fn at(&self, step: Step) {
+        if let (true, Some(watch)) = (self.watched, &self.options.watch) {
+            watch.0.step(&self.obs.endpoint, step);
         }
     }
 
@@ -196,6 +220,7 @@ impl Session<'_> {
         }
 
         let started = Instant::now();
+        self.at(Step::Starttls);
         self.send(&mut stream, "STARTTLS", Phase::Starttls).await?;
         let reply = self.read_reply(&mut stream, Phase::Starttls).await?;
         let go = reply.code == 220;
@@ -251,6 +276,7 @@ impl Session<'_> {
         local: IpAddr,
     ) -> Result<(), Stop> {
         let started = Instant::now();
+        self.at(Step::Greeting);
         let banner = self.read_reply(stream, Phase::Banner).await?;
         self.obs.timings.banner = Some(started.elapsed());
         self.accept_greeting(stream, banner).await?;
@@ -301,6 +327,7 @@ impl Session<'_> {
     /// server that speaks implicit TLS is found without waiting out the greeting timeout, and
     /// a slow server still has the whole timeout to greet.
     async fn greeting(&mut self, stream: &mut BoxStream) -> Result<Reply, Stop> {
+        self.at(Step::Greeting);
         let full = self.step_deadline();
         if !self.may_try_implicit_tls() {
             return self.read_reply_until(stream, Phase::Banner, full).await;
@@ -316,6 +343,7 @@ impl Session<'_> {
                 self.started.elapsed().as_millis()
             ),
         );
+        self.at(Step::TryingTls);
         let mut other = Session::new(self.obs.endpoint.clone(), self.options, self.tls, full);
         other.started = self.started;
         let (first, retried) = {
@@ -404,6 +432,7 @@ impl Session<'_> {
 
     /// TCP connect within the connect timeout (and the run's deadline).
     async fn connect(&mut self) -> Result<(super::connect::Tcp, IpAddr), Stop> {
+        self.at(Step::Connecting);
         // `--port-map`: the endpoint keeps its port (the verdicts judge port 25 as port 25),
         // the connection goes where the user's tunnel or NAT forwards it.
         let port = self.options.connect_port(self.obs.endpoint.port);
@@ -729,6 +758,11 @@ impl Session<'_> {
             .ehlo_name
             .clone()
             .unwrap_or_else(|| address_literal(local));
+        self.at(if self.in_tls {
+            Step::EhloTls
+        } else {
+            Step::Ehlo
+        });
         self.send(stream, &format!("EHLO {name}"), phase).await?;
         let reply = self.read_reply(stream, phase).await?;
         if reply.code == 250 {
@@ -775,6 +809,7 @@ impl Session<'_> {
     /// The TLS handshake over `stream`; records the TLS facts. On failure, tells a plain-text
     /// greeting (wrong mode) from other failures.
     async fn handshake(&mut self, stream: BoxStream, phase: Phase) -> Result<BoxStream, Stop> {
+        self.at(Step::Tls);
         let name = self.check_name();
         let (ssl, log) = self
             .tls

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod explain;
+pub mod live;
 pub mod ports;
 pub mod providers;
 pub mod schema;

@@ -14,6 +14,7 @@ mod explain;
 mod interop;
 mod interop_more;
 mod layers;
+mod live;
 mod misbehave;
 mod ports;
 mod providers;
