@@ -9,12 +9,15 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::SystemTime;
 
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use openssl::error::ErrorStack;
 use openssl::nid::Nid;
 use openssl::pkey::Id;
 use openssl::ssl::{Ssl, SslContext, SslMethod, SslRef, SslVerifyMode};
 use openssl::x509::X509VerifyResult;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::oneshot;
 
 use crate::cert;
 use crate::model::{CertFacts, TlsFacts, Verification, VerifyError};
@@ -41,9 +44,14 @@ pub enum TlsSetupError {
 }
 
 /// The client side of every handshake in a run; cheap to share.
+///
+/// Loading the system's trust store (a bundle of some 150 certificates to parse) takes tens of
+/// milliseconds, more than a round trip to a nearby server. It is loaded on a thread of its own
+/// while the first connections are made and greeted; the first handshake waits for it only if
+/// it is not done yet. A `--ca-file` that cannot be used is still refused at once.
 #[derive(Clone)]
 pub struct TlsClient {
-    ctx: SslContext,
+    ctx: Shared<BoxFuture<'static, Result<SslContext, String>>>,
 }
 
 /// Verify errors recorded by the callback of one connection.
@@ -53,31 +61,36 @@ impl TlsClient {
     /// Trusts the system store plus `ca_file`; accepts every protocol version and cipher OpenSSL
     /// can still speak, so legacy servers can be inspected (and flagged by the verdicts).
     pub fn new(ca_file: Option<&Path>) -> Result<TlsClient, TlsSetupError> {
-        let mut builder = SslContext::builder(SslMethod::tls_client())?;
-        builder.set_default_verify_paths()?;
+        // The user's file is checked now (small: fast), so a bad one is a set-up error.
         if let Some(path) = ca_file {
-            builder
-                .load_verify_locations(Some(path), None)
-                .map_err(|e| TlsSetupError::CaFile {
-                    path: path.display().to_string(),
-                    reason: first_reason(&e),
-                })?;
+            context(Some(path), false)?;
         }
-        // Security level 0 and no minimum version: OpenSSL 3 refuses TLS 1.0/1.1 and SHA-1
-        // signatures at its default level, and a diagnostic tool must see such servers.
-        builder.set_security_level(0);
-        builder.set_min_proto_version(None)?;
-        builder.set_cipher_list("ALL:!eNULL:@SECLEVEL=0")?;
+        let ca_file = ca_file.map(Path::to_path_buf);
+        let (done, ready) = oneshot::channel();
+        std::thread::spawn(move || {
+            let built = context(ca_file.as_deref(), true).map_err(|e| e.to_string());
+            let _ = done.send(built);
+        });
+        let ctx = async move {
+            ready
+                .await
+                .unwrap_or_else(|_| Err("the trust store could not be loaded".to_string()))
+        };
         Ok(TlsClient {
-            ctx: builder.build(),
+            ctx: ctx.boxed().shared(),
         })
     }
 
     /// A client session for one connection. `name`, when given, is sent as SNI (unless it is
     /// an address) and the certificate is checked against it. Verification errors go to the
     /// returned log; the handshake itself never fails on them.
-    pub fn session(&self, name: Option<&str>) -> Result<(Ssl, ErrorLog), ErrorStack> {
-        let mut ssl = Ssl::new(&self.ctx)?;
+    pub async fn session(&self, name: Option<&str>) -> Result<(Ssl, ErrorLog), String> {
+        let ctx = self.ctx.clone().await?;
+        let ssl = Ssl::new(&ctx).map_err(|e| first_reason(&e))?;
+        Self::configure(ssl, name).map_err(|e| first_reason(&e))
+    }
+
+    fn configure(mut ssl: Ssl, name: Option<&str>) -> Result<(Ssl, ErrorLog), ErrorStack> {
         ssl.set_connect_state();
         if let Some(name) = name {
             match name.parse::<std::net::IpAddr>() {
@@ -110,6 +123,29 @@ impl TlsClient {
         });
         Ok((ssl, log))
     }
+}
+
+/// The client context: the system store (when `system`) plus `ca_file`, every protocol version
+/// and cipher.
+fn context(ca_file: Option<&Path>, system: bool) -> Result<SslContext, TlsSetupError> {
+    let mut builder = SslContext::builder(SslMethod::tls_client())?;
+    if system {
+        builder.set_default_verify_paths()?;
+    }
+    if let Some(path) = ca_file {
+        builder
+            .load_verify_locations(Some(path), None)
+            .map_err(|e| TlsSetupError::CaFile {
+                path: path.display().to_string(),
+                reason: first_reason(&e),
+            })?;
+    }
+    // Security level 0 and no minimum version: OpenSSL 3 refuses TLS 1.0/1.1 and SHA-1
+    // signatures at its default level, and a diagnostic tool must see such servers.
+    builder.set_security_level(0);
+    builder.set_min_proto_version(None)?;
+    builder.set_cipher_list("ALL:!eNULL:@SECLEVEL=0")?;
+    Ok(builder.build())
 }
 
 /// The facts of a finished handshake.

@@ -811,10 +811,12 @@ impl Session<'_> {
     async fn handshake(&mut self, stream: BoxStream, phase: Phase) -> Result<BoxStream, Stop> {
         self.at(Step::Tls);
         let name = self.check_name();
-        let (ssl, log) = self
-            .tls
-            .session(name.as_deref())
-            .map_err(|e| Stop::new(State::TlsError, phase, tls::first_reason(&e)))?;
+        // The trust store may still be loading (see `TlsClient`): that wait is bounded too.
+        let (ssl, log) =
+            match timeout_at(self.step_deadline(), self.tls.session(name.as_deref())).await {
+                Err(_) => return Err(self.timeout_stop(phase, Duration::ZERO)),
+                Ok(session) => session.map_err(|e| Stop::new(State::TlsError, phase, e))?,
+            };
         let mut tls_stream = SslStream::new(ssl, Recorder::new(stream, RECORD_LIMIT))
             .map_err(|e| Stop::new(State::TlsError, phase, tls::first_reason(&e)))?;
         let started = Instant::now();

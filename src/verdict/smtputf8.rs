@@ -156,6 +156,17 @@ mod tests {
     }
 
     #[test]
+    fn one_address_without_it_counts_for_its_server() {
+        // Two addresses of one MX host: the second does not offer it.
+        let mut second = observation("mx.example", 25, &[]);
+        second.endpoint.ip = "192.0.2.2".parse().unwrap();
+        let obs = vec![observation("mx.example", 25, &["SMTPUTF8"]), second];
+        let f = judge("müller@example.com", "müller", &discovery(&obs), &obs).unwrap();
+        assert_eq!(f.id, FindingId::SmtpSmtputf8Missing);
+        assert!(f.message.contains("mx.example:25"), "{}", f.message);
+    }
+
+    #[test]
     fn all_offering_it_is_information() {
         let obs = vec![
             observation("smtp.example", 587, &["smtputf8"]),

@@ -164,3 +164,28 @@ fn a_starttls_port_that_speaks_implicit_tls_is_recommended_as_such() {
     assert_eq!(r.security, Some(Security::ImplicitTls));
     assert!(r.why.contains("the port speaks it"), "{}", r.why);
 }
+
+#[test]
+fn tls_without_the_ehlo_inside_it_is_not_a_working_setting() {
+    // 587 finished the handshake, then nothing answered EHLO inside TLS.
+    let mut broken = seen(587, true, true, &["PLAIN"]);
+    broken.ehlo_tls = None;
+    let run = [broken, seen(25, true, true, &["PLAIN"])];
+    let r = recommend(&run, &[]).unwrap();
+    assert_eq!(r.port, Some(25));
+}
+
+#[test]
+fn the_submission_port_before_other_ports_and_those_before_25() {
+    // Listed first, the less preferred port would win a tie: the order of ports decides.
+    let run = [
+        seen(2525, true, true, &["PLAIN"]),
+        seen(587, true, true, &["PLAIN"]),
+    ];
+    assert_eq!(recommend(&run, &[]).unwrap().port, Some(587));
+    let run = [
+        seen(25, true, true, &["PLAIN"]),
+        seen(2525, true, true, &["PLAIN"]),
+    ];
+    assert_eq!(recommend(&run, &[]).unwrap().port, Some(2525));
+}

@@ -181,3 +181,19 @@ fn with_credentials_a_secure_way_must_take_the_login() {
     weigh(&mut findings, &observations, named);
     assert!(findings.iter().all(|f| f.severity == Severity::Error));
 }
+
+#[test]
+fn a_trusted_certificate_for_another_name_is_no_secure_way() {
+    // Trusted, but it does not name the host: a client checking the name refuses it.
+    let mut wrong_name = working(587, true);
+    if let Some(tls) = wrong_name.tls.as_mut() {
+        tls.verification.hostname_match = Some(false);
+    }
+    let observations = [wrong_name, refused(465)];
+    let mut findings = vec![finding(FindingId::PortRefused, Severity::Error, Some(465))];
+    weigh(&mut findings, &observations, NOTHING_NAMED);
+    assert_eq!(
+        severities(&findings),
+        vec![(FindingId::PortRefused, Severity::Error)]
+    );
+}
