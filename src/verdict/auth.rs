@@ -380,13 +380,15 @@ const KNOWN: &[Known] = &[
 /// The most specific entry that matches, the first of equals.
 fn known(reply: &Reply, stage: Stage) -> Option<&'static Known> {
     let text = reply.text().to_ascii_lowercase();
-    KNOWN
-        .iter()
-        .filter(|k| k.matches(reply, stage, &text))
-        .fold(None, |best: Option<&Known>, k| match best {
-            Some(b) if b.specificity() >= k.specificity() => Some(b),
-            _ => Some(k),
-        })
+    most_specific(KNOWN.iter().filter(|k| k.matches(reply, stage, &text)))
+}
+
+/// The most specific of `entries`, the first of equals, whatever their order.
+fn most_specific<'a>(entries: impl Iterator<Item = &'a Known>) -> Option<&'a Known> {
+    entries.fold(None, |best: Option<&Known>, k| match best {
+        Some(b) if b.specificity() >= k.specificity() => Some(b),
+        _ => Some(k),
+    })
 }
 
 /// What a reply means when this module knows it, whatever command it answered: for
@@ -395,15 +397,13 @@ fn known(reply: &Reply, stage: Stage) -> Option<&'static Known> {
 /// STARTTLS); with `words_only`, so are the entries that do not name the reply by its words.
 pub fn known_reply(reply: &Reply, words_only: bool) -> Option<Explanation> {
     let text = reply.text().to_ascii_lowercase();
-    KNOWN
-        .iter()
-        .filter(|k| k.source != "RFC 4954" && (!words_only || k.text.is_some()))
-        .filter(|k| k.matches(reply, k.stage, &text))
-        .fold(None, |best: Option<&Known>, k| match best {
-            Some(b) if b.specificity() >= k.specificity() => Some(b),
-            _ => Some(k),
-        })
-        .map(from_known)
+    most_specific(
+        KNOWN
+            .iter()
+            .filter(|k| k.source != "RFC 4954" && (!words_only || k.text.is_some()))
+            .filter(|k| k.matches(reply, k.stage, &text)),
+    )
+    .map(from_known)
 }
 
 fn explanation(source: &str, cause: &str, advice: &str) -> Explanation {

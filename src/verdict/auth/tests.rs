@@ -727,3 +727,151 @@ fn long_replies_are_cut() {
     assert!(quoted.chars().count() <= MAX_QUOTE + 3, "{}", quoted.len());
     assert!(quoted.ends_with("..."));
 }
+
+/// A table entry for the specificity tests.
+const fn entry(enhanced: Option<&'static str>, text: Option<&'static str>) -> Known {
+    Known {
+        code: 535,
+        enhanced,
+        text,
+        stage: Stage::Auth,
+        source: "test",
+        cause: "",
+        advice: "",
+    }
+}
+
+#[test]
+fn words_weigh_more_than_an_enhanced_code_whatever_the_order() {
+    let none = entry(None, None);
+    let code = entry(Some("5.7.8"), None);
+    let words = entry(None, Some("not accepted"));
+    let both = entry(Some("5.7.8"), Some("not accepted"));
+    assert!(both.specificity() > words.specificity());
+    assert!(words.specificity() > code.specificity());
+    assert!(code.specificity() > none.specificity());
+    // Least specific first: the most specific still wins; the first of equals.
+    let table = [none, code, words, both];
+    let best = most_specific(table.iter()).unwrap();
+    assert_eq!(
+        (best.enhanced, best.text),
+        (Some("5.7.8"), Some("not accepted"))
+    );
+    let twins = [entry(Some("5.7.8"), None), entry(Some("5.7.9"), None)];
+    assert_eq!(most_specific(twins.iter()).unwrap().enhanced, Some("5.7.8"));
+    assert!(most_specific([].iter()).is_none());
+}
+
+#[test]
+fn the_generic_auth_codes_have_their_own_meaning() {
+    let cases = [
+        (
+            "534 Authentication mechanism is too weak",
+            "stronger mechanism",
+            "app password",
+        ),
+        (
+            "504 Unrecognized authentication type",
+            "does not support this mechanism",
+            "--auth-mech",
+        ),
+        (
+            "501 Syntax error in parameters",
+            "could not parse",
+            "stray characters",
+        ),
+        ("550 Access denied", "refused the login", "may use SMTP"),
+        (
+            "451 Local error in processing",
+            "temporary failure",
+            "Retry",
+        ),
+    ];
+    for (reply, cause, advice) in cases {
+        let got = explain_auth(&wire(reply), None, None);
+        assert_eq!(got.source, "RFC 4954", "{reply}");
+        assert!(got.cause.contains(cause), "{reply}: {}", got.cause);
+        assert!(got.advice.contains(advice), "{reply}: {}", got.advice);
+    }
+}
+
+#[test]
+fn refusals_of_the_test_message_by_code_alone_or_words_alone() {
+    let cases = [
+        // 5.7.1 at RCPT without the word "relay".
+        (
+            SendCommand::RcptTo,
+            "550 5.7.1 Unable to deliver to that recipient",
+            "Relay access denied",
+        ),
+        // 4.2.2 without the words.
+        (
+            SendCommand::RcptTo,
+            "450 4.2.2 Mailbox unavailable",
+            "mailbox is full",
+        ),
+        // 5.1.1 at RCPT without the words; the words without a code.
+        (
+            SendCommand::RcptTo,
+            "550 5.1.1 <bob@example.test>: Recipient address rejected",
+            "does not exist",
+        ),
+        (
+            SendCommand::RcptTo,
+            "550 No such user here",
+            "does not exist",
+        ),
+        // 552 without the words or an enhanced code; 5.3.4 without 552.
+        (
+            SendCommand::Data,
+            "552 Message too big for system",
+            "too big",
+        ),
+        (
+            SendCommand::Data,
+            "554 5.3.4 Message too big for system",
+            "too big",
+        ),
+    ];
+    for (command, reply, cause) in cases {
+        let got = explain_send(command, &wire(reply), None);
+        assert!(got.cause.contains(cause), "{reply}: {}", got.cause);
+    }
+    // 5.1.1 at MAIL FROM is not about the recipient.
+    let got = explain_send(
+        SendCommand::MailFrom,
+        &wire("550 5.1.1 Sender unknown here"),
+        None,
+    );
+    assert!(!got.cause.contains("recipient"), "{}", got.cause);
+}
+
+#[test]
+fn a_broken_exchange_is_explained_by_what_broke_it() {
+    let mut broken = attempt(AuthOutcome::Error, None);
+    broken.error = Some(PhaseError {
+        phase: crate::model::Phase::Auth,
+        message: "the server closed the connection".to_string(),
+        run_deadline: false,
+    });
+    let got = explain_attempt(&broken, CredentialKind::Password, false, &|_| None).unwrap();
+    assert_eq!(got.cause, "The server closed the connection.");
+    broken.error = Some(PhaseError {
+        phase: crate::model::Phase::Auth,
+        message: "no reply within 10 s.".to_string(),
+        run_deadline: false,
+    });
+    let got = explain_attempt(&broken, CredentialKind::Password, false, &|_| None).unwrap();
+    assert_eq!(got.cause, "No reply within 10 s.");
+}
+
+#[test]
+fn a_reply_of_exactly_the_bound_is_not_cut() {
+    let text = "x".repeat(MAX_QUOTE - 4);
+    let exact = Reply {
+        code: 535,
+        enhanced: None,
+        lines: vec![text.clone()],
+    };
+    assert_eq!(quote(&exact), format!("535 {text}"));
+}

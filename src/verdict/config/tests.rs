@@ -318,3 +318,32 @@ fn other_ports_weigh_as_warnings() {
         vec![Severity::Warning, Severity::Warning]
     );
 }
+
+#[test]
+fn a_connect_timeout_is_a_closed_port_a_later_timeout_is_not() {
+    let config = config(2525, ConfigSecurity::Starttls);
+    let timed_out = |phase: Phase| {
+        let mut o = Observation::new(endpoint(2525, Security::Starttls));
+        o.state = State::Timeout;
+        o.error = Some(PhaseError {
+            phase,
+            message: "no answer".into(),
+            run_deadline: false,
+        });
+        o
+    };
+    for (phase, id) in [
+        (Phase::Connect, FindingId::ConfigPortClosed),
+        (Phase::Banner, FindingId::ConfigBroken),
+    ] {
+        let mut observations = vec![timed_out(phase)];
+        observations.extend(
+            BOTH_WORK
+                .iter()
+                .map(|&(port, security, seen)| observe(port, security, seen)),
+        );
+        let findings = crate::verdict::judge(&observations);
+        let f = judge(&config, &observations, &findings);
+        assert_eq!(f.id, id, "{phase:?}: {f:?}");
+    }
+}
