@@ -347,3 +347,50 @@ fn a_connect_timeout_is_a_closed_port_a_later_timeout_is_not() {
         assert_eq!(f.id, id, "{phase:?}: {f:?}");
     }
 }
+
+#[test]
+fn alternatives_are_working_tls_ports_other_than_the_settings_usual_ones_first() {
+    let settings = config(2600, ConfigSecurity::Starttls);
+    let good = |port: u16, security: Security| {
+        let seen = if security == Security::ImplicitTls {
+            Seen::Implicit
+        } else {
+            Seen::Starttls
+        };
+        observe(port, security, seen)
+    };
+    let mut timed_out_in_tls = good(2602, Security::Starttls);
+    timed_out_in_tls.state = State::Timeout;
+    let mut wrong_mode = good(2605, Security::Starttls);
+    wrong_mode.wrong_mode = Some(WrongMode::ImplicitTlsOnStarttlsPort);
+    let observations = vec![
+        good(25, Security::Starttls),
+        good(2525, Security::Starttls),
+        good(465, Security::ImplicitTls),
+        good(587, Security::Starttls),
+        // The settings' own port, and ports that do not work: none is an alternative.
+        good(2600, Security::Starttls),
+        observe(2601, Security::Starttls, Seen::Refused),
+        timed_out_in_tls,
+        observe(2603, Security::Starttls, Seen::PlainOnly),
+        good(2604, Security::Starttls),
+        wrong_mode,
+    ];
+    let error = Finding {
+        id: FindingId::StarttlsInjection,
+        severity: Severity::Error,
+        endpoint: Some(endpoint(2604, Security::Starttls).label()),
+        ip: Some(endpoint(2604, Security::Starttls).ip),
+        message: String::new(),
+        advice: String::new(),
+    };
+    assert_eq!(
+        alternatives(&settings, &observations, &[error]),
+        vec![
+            (587, Security::Starttls),
+            (465, Security::ImplicitTls),
+            (2525, Security::Starttls),
+            (25, Security::Starttls),
+        ]
+    );
+}
