@@ -394,3 +394,46 @@ fn alternatives_are_working_tls_ports_other_than_the_settings_usual_ones_first()
         ]
     );
 }
+
+#[test]
+fn clear_text_settings_say_whether_the_port_offers_starttls() {
+    let settings = config(2525, ConfigSecurity::Plain);
+    let f = verdict(&settings, Seen::PlainOffering, &BOTH_WORK);
+    assert!(
+        f.message
+            .contains("they turn TLS off although port 2525 offers STARTTLS"),
+        "{}",
+        f.message
+    );
+    let f = verdict(&settings, Seen::PlainOnly, &BOTH_WORK);
+    assert!(
+        f.message
+            .contains("they turn TLS off, and port 2525 offers no STARTTLS either"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn a_port_that_never_greeted_is_broken_not_clear_text() {
+    // Connected, then no greeting: nothing is known about TLS there.
+    for security in [ConfigSecurity::Plain, ConfigSecurity::OpportunisticStarttls] {
+        let settings = config(2525, security);
+        let mut silent = Observation::new(endpoint(2525, security.probe()));
+        silent.state = State::Timeout;
+        silent.error = Some(PhaseError {
+            phase: Phase::Banner,
+            message: "no greeting".into(),
+            run_deadline: false,
+        });
+        let mut observations = vec![silent];
+        observations.extend(
+            BOTH_WORK
+                .iter()
+                .map(|&(port, security, seen)| observe(port, security, seen)),
+        );
+        let findings = crate::verdict::judge(&observations);
+        let f = judge(&settings, &observations, &findings);
+        assert_eq!(f.id, FindingId::ConfigBroken, "{security:?}: {f:?}");
+    }
+}
