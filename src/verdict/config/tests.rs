@@ -437,3 +437,27 @@ fn a_port_that_never_greeted_is_broken_not_clear_text() {
         assert_eq!(f.id, FindingId::ConfigBroken, "{security:?}: {f:?}");
     }
 }
+
+#[test]
+fn a_login_elsewhere_is_not_a_login_with_these_settings() {
+    let settings = config(587, ConfigSecurity::Starttls);
+    let observations = vec![
+        observe(587, Security::Starttls, Seen::Starttls),
+        observe(465, Security::ImplicitTls, Seen::Implicit),
+    ];
+    let mut findings = crate::verdict::judge(&observations);
+    // The login worked on 465; on 587 there is only an informational finding.
+    for (port, id) in [(465, FindingId::AuthOk), (587, FindingId::CertExpiringSoon)] {
+        findings.push(Finding {
+            id,
+            severity: Severity::Info,
+            endpoint: Some(endpoint(port, Security::Starttls).label()),
+            ip: Some(endpoint(port, Security::Starttls).ip),
+            message: String::new(),
+            advice: String::new(),
+        });
+    }
+    let f = judge(&settings, &observations, &findings);
+    assert_eq!(f.id, FindingId::ConfigOk);
+    assert!(!f.message.contains("accepted the login"), "{}", f.message);
+}

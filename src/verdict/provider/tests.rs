@@ -606,3 +606,19 @@ fn settings_host_follows_what_was_typed() {
     assert_eq!(s.port, Some(465));
     assert!(s.ports.iter().all(|p| !p.recommended));
 }
+
+#[test]
+fn a_run_is_judged_endpoint_by_endpoint() {
+    let catalog = catalog();
+    let o365 = catalog.get("office365").unwrap();
+    let run = [
+        office365(587, &["AUTH LOGIN XOAUTH2"]),
+        implicit_obs("smtp.office365.com", 465, "x", &[]),
+    ];
+    let found = judge(&run, o365);
+    assert_eq!(ids(&found), vec![("provider.port_unsupported", Warning)]);
+    assert_eq!(
+        found[0].endpoint.as_deref(),
+        Some(run[1].endpoint.label().as_str())
+    );
+}
