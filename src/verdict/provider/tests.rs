@@ -622,3 +622,125 @@ fn a_run_is_judged_endpoint_by_endpoint() {
         Some(run[1].endpoint.label().as_str())
     );
 }
+
+#[test]
+fn the_mode_a_port_answers_in_against_the_documented_one() {
+    let catalog = catalog();
+    let gmail_preset = catalog.get("gmail").unwrap();
+    // 587 (STARTTLS) answers with implicit TLS.
+    let mut implicit_on_587 = gmail(587);
+    implicit_on_587.wrong_mode = Some(WrongMode::ImplicitTlsOnStarttlsPort);
+    let found = judge_endpoint(&implicit_on_587, gmail_preset);
+    assert_eq!(ids(&found), vec![("provider.mode_mismatch", Error)]);
+    assert!(
+        found[0]
+            .message
+            .starts_with("Port 587 answers with implicit TLS, but"),
+        "{}",
+        found[0].message
+    );
+    // 465 (implicit TLS) greets in plain text.
+    let mut plain_on_465 = gmail_implicit();
+    plain_on_465.wrong_mode = Some(WrongMode::PlainOnTlsPort);
+    let found = judge_endpoint(&plain_on_465, gmail_preset);
+    assert_eq!(ids(&found), vec![("provider.mode_mismatch", Error)]);
+    assert!(
+        found[0]
+            .message
+            .starts_with("Port 465 answers with plain text"),
+        "{}",
+        found[0].message
+    );
+    // 587 probed with implicit TLS greets in plain text, as documented: only the probe's mode
+    // was wrong.
+    let mut tried_tls_on_587 = gmail(587);
+    tried_tls_on_587.endpoint.security = Security::ImplicitTls;
+    tried_tls_on_587.wrong_mode = Some(WrongMode::PlainOnTlsPort);
+    let found = judge_endpoint(&tried_tls_on_587, gmail_preset);
+    assert_eq!(ids(&found), vec![("provider.mode_mismatch", Error)]);
+    assert!(
+        found[0].message.starts_with("Port 587 was tried with"),
+        "{}",
+        found[0].message
+    );
+}
+
+#[test]
+fn no_stripping_is_claimed_where_the_plain_ehlo_says_nothing() {
+    let catalog = catalog();
+    let gmail_preset = catalog.get("gmail").unwrap();
+    // An EHLO without STARTTLS, but the port answered in another mode, or was probed with
+    // implicit TLS: nothing was stripped.
+    let mut wrong_mode = gmail(587);
+    wrong_mode.ehlo = Some(ehlo("smtp.gmail.com", &["SIZE 35882577"]));
+    wrong_mode.wrong_mode = Some(WrongMode::ImplicitTlsOnStarttlsPort);
+    let mut probed_implicit = gmail(587);
+    probed_implicit.ehlo = Some(ehlo("smtp.gmail.com", &["SIZE 35882577"]));
+    probed_implicit.endpoint.security = Security::ImplicitTls;
+    for obs in [wrong_mode, probed_implicit] {
+        let found = judge_endpoint(&obs, gmail_preset);
+        assert!(
+            !ids(&found).contains(&("provider.starttls_stripped", Error)),
+            "{found:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_helo_reply_inside_tls_is_not_judged_for_mechanisms() {
+    let catalog = catalog();
+    let o365 = catalog.get("office365").unwrap();
+    let mut helo = office365(587, &[]);
+    if let Some(e) = helo.ehlo_tls.as_mut() {
+        e.helo = true;
+    }
+    let found = judge_endpoint(&helo, o365);
+    assert!(
+        !ids(&found)
+            .iter()
+            .any(|(id, _)| *id == "provider.auth_mechanisms"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_certificate_from_another_issuer_is_an_interception() {
+    let text = r#"
+[[provider]]
+id = "acme"
+name = "ACME relay"
+hosts = ["smtp.acme.example"]
+ports = [{ port = 587, security = "starttls" }]
+fingerprint = { cert_issuer = ["ACME Trust"] }
+"#;
+    let catalog = Catalog::from_toml(text, crate::providers::Origin::Builtin).unwrap();
+    let preset = catalog.get("acme").unwrap();
+    let mut seen = starttls_obs("smtp.acme.example", 587, "hi", &["STARTTLS"], &[]);
+    if let Some(tls) = seen.tls.as_mut() {
+        tls.chain = vec![cert(
+            &["smtp.acme.example"],
+            "C=US, O=Mail Shield Antivirus, CN=Scan",
+        )];
+    }
+    let found = judge_endpoint(&seen, preset);
+    assert_eq!(ids(&found), vec![("provider.intercepted", Error)]);
+    assert!(
+        found[0].message.contains("a certificate issued by"),
+        "{}",
+        found[0].message
+    );
+    if let Some(tls) = seen.tls.as_mut() {
+        tls.chain = vec![cert(
+            &["smtp.acme.example"],
+            "C=US, O=ACME Trust, CN=Issuing CA",
+        )];
+    }
+    assert_eq!(judge_endpoint(&seen, preset), vec![]);
+}
+
+#[test]
+fn seen_has_stable_json_names() {
+    assert_eq!(Seen::Working.as_str(), "working");
+    assert_eq!(Seen::Failing.as_str(), "failing");
+    assert_eq!(Seen::NotProbed.as_str(), "not_probed");
+}
