@@ -744,3 +744,37 @@ fn seen_has_stable_json_names() {
     assert_eq!(Seen::Failing.as_str(), "failing");
     assert_eq!(Seen::NotProbed.as_str(), "not_probed");
 }
+
+#[test]
+fn a_provider_finding_replaces_the_generic_one_it_explains_on_its_endpoint_only() {
+    let about = |id: FindingId, port: u16, last: u8| Finding {
+        id,
+        severity: Error,
+        endpoint: Some(format!("smtp.gmail.com:{port}")),
+        ip: Some(std::net::IpAddr::from([192, 0, 2, last])),
+        message: format!("{id} on {port}"),
+        advice: String::new(),
+    };
+    let mut findings = vec![
+        // Explained by the provider finding below: dropped.
+        about(FindingId::TlsWrongMode, 587, 1),
+        // Same id, another address, another port: kept.
+        about(FindingId::TlsWrongMode, 587, 2),
+        about(FindingId::TlsWrongMode, 465, 1),
+        // Same endpoint, an id the provider finding does not explain: kept.
+        about(FindingId::StarttlsMissing, 587, 1),
+    ];
+    let provider = vec![about(FindingId::ProviderModeMismatch, 587, 1)];
+    add_explaining(&mut findings, provider);
+    let kept: Vec<String> = findings.iter().map(|f| f.message.clone()).collect();
+    assert_eq!(
+        kept,
+        vec![
+            "tls.wrong_mode on 587".to_string(),
+            "tls.wrong_mode on 465".to_string(),
+            "starttls.missing on 587".to_string(),
+            "provider.mode_mismatch on 587".to_string(),
+        ]
+    );
+    assert_eq!(findings[0].ip, Some(std::net::IpAddr::from([192, 0, 2, 2])));
+}
