@@ -1,8 +1,9 @@
 //! The command line: clap definitions (raw flags) and their validation into a [`CheckPlan`].
 //! Running the plan is [`crate::check`]'s; printing is `main`'s.
 
+use std::io::Read as _;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -14,7 +15,7 @@ use crate::model::{DiscoveryOptions, Mode};
 use crate::probe::ProbeOptions;
 use crate::probe::auth::{AuthRequest, SendRequest};
 use crate::providers::{self, Catalog, Match, Preset};
-use crate::run::plan::{self, CheckPlan, Control, PortsPlan};
+use crate::run::plan::{self, BatchItem, BatchPlan, CheckPlan, Control, PortsPlan};
 use crate::secret::{Secret, Source};
 use crate::smtp::message::check_address;
 use crate::smtp::sasl::{CredentialKind, Mechanism};
@@ -155,8 +156,26 @@ pub struct CheckArgs {
     /// [2001:db8::1]:587, smtp.example.com:2525, smtp://host, smtps://host; or a mail domain
     /// (example.com) or e-mail address (alice@example.com): submission and MX hosts; or your
     /// settings as a URL or DSN without the password (smtp://user@host:587?encryption=tls)
-    #[arg(required_unless_present = "dsn_env")]
+    #[arg(required_unless_present_any = ["dsn_env", "file"])]
     pub target: Option<String>,
+
+    /// Check every target in FILE (`-`: standard input): one per line, `#` comments and blank
+    /// lines skipped; a summary table, or with --json one JSON document per line (NDJSON)
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with_all = ["target", "dsn_env", "user", "send_to", "transcript"]
+    )]
+    pub file: Option<PathBuf>,
+
+    /// With --file: how many targets are checked at once [default: 16]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
+
+    /// With --file: at most this many connections to one IP address at once [default: 2]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub per_address: Option<u16>,
 
     /// Check your settings as the app holds them: the DSN (smtp://user:pass@host:587) in this
     /// environment variable, e.g. MAILER_DSN; its password is used for the login check
@@ -322,11 +341,50 @@ pub enum UsageError {
 impl CheckArgs {
     /// Validates the flags into a plan.
     pub fn plan(&self) -> Result<CheckPlan, UsageError> {
-        let (mut target, dsn_password) = self.target()?;
+        if self.concurrency.is_some() || self.per_address.is_some() {
+            return Err(UsageError::Other(
+                "--concurrency and --per-address go with --file (a batch of targets)".to_string(),
+            ));
+        }
+        let (target, dsn_password) = self.target()?;
+        self.plan_for(target, dsn_password, load_catalog(&self.providers)?)
+    }
+
+    /// `--file`: one plan per target of the file (or why the line is no usable target), all
+    /// with these flags. `Err` when the file cannot be read or the flags cannot work.
+    pub fn batch_plan(&self) -> Result<BatchPlan, UsageError> {
+        let Some(path) = &self.file else {
+            return Err(UsageError::Other("no --file given".to_string()));
+        };
+        let text = read_batch_file(path)?;
+        let catalog = load_catalog(&self.providers)?;
+        let items = target::batch_lines(&text)
+            .into_iter()
+            .map(|(line, input)| {
+                let plan = target::parse(&input)
+                    .map_err(UsageError::from)
+                    .and_then(|target| self.plan_for(target, None, catalog.clone()))
+                    .map_err(|e| e.to_string());
+                BatchItem { line, input, plan }
+            })
+            .collect();
+        Ok(BatchPlan {
+            items,
+            concurrency: usize::from(self.concurrency.unwrap_or(16)),
+            per_address: usize::from(self.per_address.unwrap_or(2)),
+            ca_file: self.ca_file.clone(),
+        })
+    }
+
+    fn plan_for(
+        &self,
+        mut target: Target,
+        dsn_password: Option<Secret>,
+        catalog: Catalog,
+    ) -> Result<CheckPlan, UsageError> {
         let family = family(self.ipv4, self.ipv6);
         self.validate(&target, family)?;
         self.validate_settings(&target)?;
-        let catalog = load_catalog(&self.providers)?;
         if let Some(id) = &self.provider
             && catalog.get(id).is_none()
         {
@@ -705,6 +763,28 @@ fn parse_control(text: &str) -> Result<(String, Option<u16>), UsageError> {
 }
 
 /// The built-in presets, then the user's file (when it exists), then each `--providers` file.
+/// A batch file's text: the file, or standard input for `-`; bounded (16 MiB).
+fn read_batch_file(path: &Path) -> Result<String, UsageError> {
+    const LIMIT: u64 = 16 * 1024 * 1024;
+    let name = path.display();
+    let mut text = String::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(LIMIT + 1)
+            .read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(LIMIT + 1).read_to_string(&mut text))
+    };
+    read.map_err(|e| UsageError::Other(format!("cannot read the target file {name}: {e}")))?;
+    if text.len() as u64 > LIMIT {
+        return Err(UsageError::Other(format!(
+            "the target file {name} is larger than 16 MiB; split it"
+        )));
+    }
+    Ok(text)
+}
+
 fn load_catalog(extra: &[PathBuf]) -> Result<Catalog, UsageError> {
     let mut files: Vec<PathBuf> = providers::user_file()
         .filter(|f| f.exists)

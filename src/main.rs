@@ -3,6 +3,7 @@
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -12,7 +13,8 @@ use smtp_doctor::cli::{
     CheckArgs, Cli, Command, ExplainArgs, PortsArgs, ProvidersArgs, UsageError,
 };
 use smtp_doctor::report;
-use smtp_doctor::report::live::Live;
+use smtp_doctor::report::check::batch::{Row, Verdict};
+use smtp_doctor::report::live::{BatchProgress, Live};
 use smtp_doctor::run;
 use smtp_doctor::run::outcome::CheckReport;
 use smtp_doctor::verdict::Severity;
@@ -47,6 +49,9 @@ fn main() -> ExitCode {
 
 /// `smtp-doctor check`: 1 when a finding is an error, 0 otherwise.
 fn check(args: &CheckArgs) -> ExitCode {
+    if args.file.is_some() {
+        return batch(args);
+    }
     let mut plan = match args.plan() {
         Ok(plan) => plan,
         Err(e) => return plan_failure(&e),
@@ -82,6 +87,54 @@ fn write_check(
         }
         report::check::table::write(report, out, color)
     }
+}
+
+/// `smtp-doctor check --file`: every line's result (NDJSON with `--json`, streamed in input
+/// order; else a summary table at the end); 1 when any line had an error finding or could not
+/// be checked, 0 otherwise.
+fn batch(args: &CheckArgs) -> ExitCode {
+    let plan = match args.batch_plan() {
+        Ok(plan) => plan,
+        Err(e) => return plan_failure(&e),
+    };
+    let progress = BatchProgress::start(plan.items.len(), !args.quiet);
+    let started = std::time::Instant::now();
+    emit_with(|out, terminal| {
+        let mut rows: Vec<Row> = Vec::new();
+        let mut failed = 0;
+        let mut written: io::Result<()> = Ok(());
+        let ran = block_on(run::batch::run(plan, |result| {
+            let row = Row::new(&result);
+            if row.verdict() == Verdict::Errors || row.verdict() == Verdict::NotChecked {
+                failed += 1;
+            }
+            if let Some(progress) = &progress {
+                progress.done(failed);
+            }
+            if args.json {
+                written =
+                    report::check::json::write_batch_line(&result, out).and_then(|()| out.flush());
+            } else {
+                rows.push(row);
+            }
+            if written.is_err() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        }));
+        if let Some(progress) = &progress {
+            progress.finish();
+        }
+        if let Err(code) = ran {
+            return Ok(code);
+        }
+        written?;
+        if !args.json {
+            report::check::batch::write(&rows, started.elapsed(), out, args.use_color(terminal))?;
+        }
+        Ok(verdict_code(failed))
+    })
 }
 
 /// `smtp-doctor ports`: 1 when a port is blocked, intercepted or stripped, or nothing could
@@ -190,12 +243,18 @@ fn block_on<T, E: Display>(pipeline: impl Future<Output = Result<T, E>>) -> Resu
 /// went away (`| head`) is no failure: nothing more to say, and the exit code is 0, as for
 /// other tools whose output was cut short on purpose.
 fn emit(code: ExitCode, write: impl FnOnce(&mut dyn Write, bool) -> io::Result<()>) -> ExitCode {
+    emit_with(|out, terminal| write(out, terminal).map(|()| code))
+}
+
+/// [`emit`] for a command whose exit code is known only once its output is written (a batch
+/// streams its results).
+fn emit_with(write: impl FnOnce(&mut dyn Write, bool) -> io::Result<ExitCode>) -> ExitCode {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     report::text::set_width(report::text::output_width(terminal));
     let mut out = io::BufWriter::new(stdout.lock());
-    match write(&mut out, terminal).and_then(|()| out.flush()) {
-        Ok(()) => code,
+    match write(&mut out, terminal).and_then(|code| out.flush().map(|()| code)) {
+        Ok(code) => code,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("smtp-doctor: cannot write the output: {e}");

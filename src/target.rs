@@ -514,3 +514,38 @@ mod tests {
         );
     }
 }
+
+/// The targets of a batch file: one per line; blank lines and `#` comments (whole lines, or
+/// after a space) are skipped. Returns (line number, target).
+pub fn batch_lines(text: &str) -> Vec<(usize, String)> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line = match line.find(" #") {
+                Some(at) => line.get(..at).unwrap_or(line),
+                None => line,
+            };
+            let line = line.trim();
+            (!line.is_empty() && !line.starts_with('#')).then(|| (i + 1, line.to_string()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn lines_comments_and_blanks() {
+        let text =
+            "# customers\nmx.example.com\n\n  smtp.example.org:587  # relay\n#x\r\nexample.net\r\n";
+        assert_eq!(
+            batch_lines(text),
+            vec![
+                (2, "mx.example.com".to_string()),
+                (4, "smtp.example.org:587".to_string()),
+                (6, "example.net".to_string()),
+            ]
+        );
+    }
+}

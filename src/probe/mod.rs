@@ -6,6 +6,7 @@
 pub mod auth;
 mod connect;
 pub mod pace;
+pub mod polite;
 mod session;
 
 pub(crate) use session::no_route;
@@ -69,6 +70,8 @@ pub struct ProbeOptions {
     pub port_map: Vec<(u16, u16)>,
     /// Told each probe's steps as they happen (the live view); `None`: nobody watches.
     pub watch: Option<Watcher>,
+    /// Limits per address shared by the runs of a batch ([`polite`]); `None`: one run alone.
+    pub polite: Option<std::sync::Arc<polite::Politeness>>,
 }
 
 impl ProbeOptions {
@@ -94,6 +97,7 @@ impl Default for ProbeOptions {
             limits: ReadLimits::default(),
             port_map: Vec::new(),
             watch: None,
+            polite: None,
         }
     }
 }

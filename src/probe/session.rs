@@ -91,11 +91,22 @@ pub(super) async fn probe(
         });
         return session.obs;
     }
+    // A batch's politeness: a turn at this address first (held until the probe ends).
+    let turn = match &options.polite {
+        Some(polite) => polite.turn(session.obs.endpoint.ip, deadline).await,
+        None => None,
+    };
     match session.open().await {
         Ok(mut stream) => session.quit(&mut stream).await,
         Err(stop) => session.stopped(stop),
     }
     let obs = session.finish();
+    if let Some(polite) = &options.polite
+        && obs.banner.as_ref().is_some_and(|b| b.code == 421)
+    {
+        polite.busy(obs.endpoint.ip);
+    }
+    drop(turn);
     if let Some(watch) = &options.watch {
         watch.0.step(
             &obs.endpoint,

@@ -111,6 +111,45 @@ impl Watch for Live {
     }
 }
 
+/// The progress of a batch (`check --file`) on stderr: one bar, lines done of all, and how
+/// many had errors; cleared before the summary. Only on a terminal, as [`Live`].
+pub struct BatchProgress {
+    bar: ProgressBar,
+}
+
+impl BatchProgress {
+    /// A bar for `total` lines when stderr is a terminal and `enabled`; `None` otherwise.
+    pub fn start(total: usize, enabled: bool) -> Option<BatchProgress> {
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        if !enabled || dumb || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let style = ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} targets, {msg} {elapsed}, about {eta} left",
+        )
+        .ok()?;
+        let bar = ProgressBar::with_draw_target(
+            Some(u64::try_from(total).unwrap_or(u64::MAX)),
+            ProgressDrawTarget::stderr(),
+        )
+        .with_style(style)
+        .with_message("0 with errors");
+        bar.enable_steady_tick(TICK);
+        Some(BatchProgress { bar })
+    }
+
+    /// One more line done; `failed` lines so far had errors or could not be checked.
+    pub fn done(&self, failed: usize) {
+        self.bar.inc(1);
+        self.bar.set_message(format!("{failed} with errors"));
+    }
+
+    /// Clears the bar: the summary comes next.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 /// What a running step is, in words.
 fn doing(step: &Step) -> &'static str {
     match step {

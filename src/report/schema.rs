@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 use crate::model::{
     CertFacts, PhaseError, StarttlsObservation, Timings, TlsFacts, TranscriptLine, WrongMode,
@@ -28,12 +28,21 @@ pub(crate) fn write_document(out: &mut dyn Write, doc: &impl Serialize) -> io::R
     writeln!(out)
 }
 
+/// Writes one JSON document on one line, newline-terminated (a line of NDJSON), with the same
+/// escaping and error kinds as [`write_document`].
+pub(crate) fn write_line(out: &mut dyn Write, doc: &impl Serialize) -> io::Result<()> {
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut *out, Escaping(CompactFormatter));
+    doc.serialize(&mut serializer).map_err(io::Error::from)?;
+    writeln!(out)
+}
+
 /// serde_json's pretty layout, escaping also DEL and the C1 controls (U+007F to U+009F), which
 /// JSON allows raw but which act on a terminal that shows the document; serde_json escapes only
 /// the controls below U+0020.
-struct Escaping(PrettyFormatter<'static>);
+struct Escaping<F>(F);
 
-impl Formatter for Escaping {
+impl<F: Formatter> Formatter for Escaping<F> {
     fn write_string_fragment<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,

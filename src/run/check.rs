@@ -18,8 +18,14 @@ use crate::verdict::auth::ProviderReply;
 /// Runs a plan: resolve, probe every endpoint at once, judge. Failures of what is probed are in
 /// the report; `Err` only when the run could not start (e.g. an unusable CA file).
 pub async fn run(plan: &CheckPlan) -> Result<CheckReport, SetupError> {
-    let started = Instant::now();
     let tls = TlsClient::new(plan.ca_file.as_deref()).map_err(|e| SetupError(e.to_string()))?;
+    run_with(plan, &tls).await
+}
+
+/// [`run`] with a TLS client shared by many runs (a batch loads the trust store once).
+pub async fn run_with(plan: &CheckPlan, tls: &TlsClient) -> Result<CheckReport, SetupError> {
+    let started = Instant::now();
+    let tls = tls.clone();
     // Which endpoints (a server's ports, or a domain's submission and MX hosts), probed as
     // soon as they are known.
     let outcome = discover::run(plan, &tls).await?;

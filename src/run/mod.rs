@@ -4,6 +4,7 @@
 //! error message the user pasted. Pipelines never print and never import the command line or
 //! the renderers.
 
+pub mod batch;
 pub mod check;
 pub mod discover;
 pub mod explain;

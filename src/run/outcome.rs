@@ -177,3 +177,27 @@ impl ExplainReport {
         !self.explanations.is_empty()
     }
 }
+
+/// How one line ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Checked: its report, as a single check's.
+    Checked(Box<CheckReport>),
+    /// Not a usable target (the reason, as `check TARGET` would say it).
+    Invalid(String),
+    /// A usable target whose run could not start (the reason).
+    Failed(String),
+}
+
+/// One line's result.
+#[derive(Debug)]
+pub struct BatchResult {
+    /// 1-based line number in the input.
+    pub line: usize,
+    /// The line as given.
+    pub input: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// How long it took (zero for an invalid line).
+    pub duration: Duration,
+}

@@ -268,3 +268,27 @@ mod tests {
         assert!(!merged.builtin);
     }
 }
+
+/// One input line.
+#[derive(Debug)]
+pub struct BatchItem {
+    /// 1-based line number in the input.
+    pub line: usize,
+    /// The line as given (trimmed).
+    pub input: String,
+    /// Its plan, or why the line is not a usable target.
+    pub plan: Result<CheckPlan, String>,
+}
+
+/// What to run.
+#[derive(Debug)]
+pub struct BatchPlan {
+    /// The targets, in input order.
+    pub items: Vec<BatchItem>,
+    /// Targets checked at once.
+    pub concurrency: usize,
+    /// Connections to one address at once.
+    pub per_address: usize,
+    /// `--ca-file`, shared by every target.
+    pub ca_file: Option<PathBuf>,
+}

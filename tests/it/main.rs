@@ -4,6 +4,7 @@
 mod auth;
 mod auth_interop;
 mod auth_server;
+mod batch;
 mod check;
 mod cli;
 mod config;

@@ -12,9 +12,9 @@ use crate::model::{
 };
 use crate::report::schema::{
     EhloJson, ErrorJson, FindingJson, LineJson, ReplyJson, SCHEMA_VERSION, StarttlsJson, Summary,
-    TimingsJson, TlsJson, Tool, ms, write_document, wrong_mode_name,
+    TimingsJson, TlsJson, Tool, ms, write_document, write_line, wrong_mode_name,
 };
-use crate::run::outcome::{CheckReport, ProviderInfo};
+use crate::run::outcome::{BatchResult, CheckReport, Outcome, ProviderInfo};
 use crate::verdict::recommend::Recommendation;
 
 /// Writes the report as one JSON document (pretty-printed, newline-terminated).
@@ -22,6 +22,68 @@ use crate::verdict::recommend::Recommendation;
 pub fn write(report: &CheckReport, out: &mut dyn Write, transcript: bool) -> io::Result<()> {
     let doc = Document::new(report, transcript);
     write_document(out, &doc)
+}
+
+/// One line of `check --file --json` (NDJSON): the single check's document with the input's
+/// line number first; a line that could not be checked gets `error` instead of the report.
+pub fn write_batch_line(result: &BatchResult, out: &mut dyn Write) -> io::Result<()> {
+    match &result.outcome {
+        Outcome::Checked(report) => write_line(
+            out,
+            &Numbered {
+                line: result.line,
+                doc: Document::new(report, false),
+            },
+        ),
+        Outcome::Invalid(reason) | Outcome::Failed(reason) => write_line(
+            out,
+            &Unchecked {
+                line: result.line,
+                schema_version: SCHEMA_VERSION,
+                tool: Tool::current(),
+                target: UncheckedTarget {
+                    input: &result.input,
+                },
+                duration_ms: ms(result.duration),
+                error: UncheckedError {
+                    kind: match result.outcome {
+                        Outcome::Invalid(_) => "invalid_target",
+                        _ => "setup",
+                    },
+                    message: reason,
+                },
+            },
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct Numbered<'a> {
+    line: usize,
+    #[serde(flatten)]
+    doc: Document<'a>,
+}
+
+#[derive(Serialize)]
+struct Unchecked<'a> {
+    line: usize,
+    schema_version: u32,
+    tool: Tool,
+    target: UncheckedTarget<'a>,
+    duration_ms: u64,
+    error: UncheckedError<'a>,
+}
+
+#[derive(Serialize)]
+struct UncheckedTarget<'a> {
+    input: &'a str,
+}
+
+#[derive(Serialize)]
+struct UncheckedError<'a> {
+    /// `invalid_target` (the line is not a target `check` accepts) or `setup`.
+    kind: &'static str,
+    message: &'a str,
 }
 
 #[derive(Serialize)]

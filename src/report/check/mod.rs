@@ -3,6 +3,7 @@
 //! document.
 
 pub mod auth;
+pub mod batch;
 mod config;
 pub mod domain;
 pub mod json;
