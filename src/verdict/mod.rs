@@ -1088,4 +1088,50 @@ mod tests {
             "{found:#?}"
         );
     }
+
+    #[test]
+    fn severities_have_stable_names() {
+        assert_eq!(Severity::Error.as_str(), "error");
+        assert_eq!(Severity::Warning.as_str(), "warning");
+        assert_eq!(Severity::Info.as_str(), "info");
+        assert_eq!(Severity::Warning.to_string(), "warning");
+    }
+
+    #[test]
+    fn the_untrusted_reason_skips_date_and_name_errors() {
+        let error = |code: i32, message: &str| VerifyError {
+            depth: 0,
+            code,
+            message: message.to_string(),
+        };
+        let verification = |errors: Vec<VerifyError>| Verification {
+            trusted: false,
+            hostname_match: Some(false),
+            checked_name: Some("mail.test".into()),
+            errors,
+        };
+        // Dates and names have findings of their own: the reason is the next error.
+        for skipped in [NOT_YET_VALID, EXPIRED, 62, 63, 64] {
+            let v = verification(vec![
+                error(skipped, "skipped"),
+                error(20, "unable to get local issuer certificate"),
+            ]);
+            assert_eq!(
+                untrusted_reason(&v),
+                "unable to get local issuer certificate",
+                "{skipped}"
+            );
+        }
+        // Only such errors: the chain itself is the reason.
+        let v = verification(vec![error(EXPIRED, "certificate has expired")]);
+        assert_eq!(untrusted_reason(&v), "it does not chain to a trusted root");
+        let v = verification(vec![error(
+            19,
+            "self-signed certificate in certificate chain",
+        )]);
+        assert_eq!(
+            untrusted_reason(&v),
+            "self-signed certificate in certificate chain"
+        );
+    }
 }
