@@ -1134,4 +1134,59 @@ mod tests {
             "self-signed certificate in certificate chain"
         );
     }
+
+    #[test]
+    fn tls_alerts_each_get_their_advice() {
+        let cases = [
+            ("tlsv1 alert internal error", "failed on its own side"),
+            ("tlsv1 alert protocol version", "share no TLS version"),
+            ("unsupported protocol", "share no TLS version"),
+            ("sslv3 alert handshake failure", "agree on a cipher"),
+            ("tlsv1 alert insufficient security", "agree on a cipher"),
+            ("no shared cipher", "agree on a cipher"),
+            ("tlsv13 alert certificate required", "client certificate"),
+            ("tlsv1 alert unknown ca", "client certificate"),
+            ("sslv3 alert bad certificate", "client certificate"),
+            ("tlsv1 alert unrecognized name", "SNI"),
+            ("tlsv1 alert access denied", "access rule"),
+            ("wrong version number", "not speaking TLS"),
+            ("packet length too long", "not speaking TLS"),
+            ("unexpected eof while reading", "hung up"),
+            ("something else", "could not complete TLS"),
+        ];
+        for (detail, advice) in cases {
+            assert!(
+                tls_failure_advice(detail).contains(advice),
+                "{detail}: {}",
+                tls_failure_advice(detail)
+            );
+        }
+    }
+
+    #[test]
+    fn a_step_the_runs_deadline_ended_is_not_blamed_on_the_server() {
+        for (phase, id) in [
+            (Phase::Connect, FindingId::PortTimeout),
+            (Phase::Banner, FindingId::SmtpNoBanner),
+            (Phase::Ehlo, FindingId::SmtpTimeout),
+        ] {
+            let mut o = Observation::new(endpoint(587, Security::Starttls));
+            o.state = State::Timeout;
+            o.error = Some(PhaseError {
+                phase,
+                message: "the run's time limit was reached".into(),
+                run_deadline: true,
+            });
+            let found = judge_endpoint(&o);
+            let f = found.iter().find(|f| f.id == id).unwrap_or_else(|| {
+                panic!("{phase:?}: {found:#?}");
+            });
+            assert!(
+                f.message.contains("The run's deadline ended the wait"),
+                "{}",
+                f.message
+            );
+            assert!(f.advice.contains("--max-time"), "{}", f.advice);
+        }
+    }
 }
