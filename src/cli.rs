@@ -22,8 +22,10 @@ use crate::smtp::sasl::{CredentialKind, Mechanism};
 use crate::target::{self, Host, Target};
 
 mod explain;
+mod output;
 
 pub use explain::ExplainArgs;
+pub use output::{Format, Output, nagios_requested};
 
 /// Exit codes, shown under every `--help`.
 const EXIT_CODES: &str = "Exit codes: 0 healthy (a secure, working way exists and what you named is healthy), \
@@ -35,7 +37,8 @@ const CHECK_HELP: &str =
 names a port or --port is given; a known provider's host adds its documented ports.
 Durations: 500ms, 5s, 1.5s, 1m, or a number of seconds; more than 0 and at most 1 hour.
 Exit codes: 0 healthy (a secure, working way exists and what you named is healthy), \
-1 a problem found (an error finding), 2 could not run (bad arguments, unreadable input).";
+1 a problem found (an error finding), 2 could not run (bad arguments, unreadable input); with \
+--format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (could not run).";
 
 /// What `ports --help` adds below the options.
 const PORTS_HELP: &str = "Ports: 25, 587 and 465 unless --port is given.
@@ -306,9 +309,25 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ADDR", requires = "send_to")]
     pub from: Option<String>,
 
-    /// Print one JSON document (schema in README) instead of the table
+    /// Print one JSON document (schema in README) instead of the table; the same as --format
+    /// json
     #[arg(long)]
     pub json: bool,
+
+    /// Output format: the table, one JSON document, the Prometheus text exposition (for
+    /// node_exporter's textfile collector) or a Nagios plugin status line (exit codes 0 OK,
+    /// 1 WARNING, 2 CRITICAL, 3 UNKNOWN) [default: table]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// With --format nagios: WARNING when a certificate has at most N days left [default: 30]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub warn_days: Option<u32>,
+
+    /// With --format nagios: CRITICAL when a certificate has at most N days left (less than
+    /// --warn-days) [default: 14]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub crit_days: Option<u32>,
 
     /// Show the SMTP dialogue (in JSON: include it)
     #[arg(long)]

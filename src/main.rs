@@ -1,5 +1,7 @@
 //! `smtp-doctor`: parse the command line, build the plan, run the command's pipeline, render
-//! its outcome, exit with 0 (healthy), 1 (at least one error finding) or 2 (could not run).
+//! its outcome, exit with 0 (healthy), 1 (at least one error finding) or 2 (could not run);
+//! `check --format nagios` exits with the Nagios plugin codes instead (0 OK, 1 WARNING,
+//! 2 CRITICAL, 3 UNKNOWN).
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
@@ -10,7 +12,7 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
 use smtp_doctor::cli::{
-    CheckArgs, Cli, Command, ExplainArgs, PortsArgs, ProvidersArgs, UsageError,
+    CheckArgs, Cli, Command, ExplainArgs, Output, PortsArgs, ProvidersArgs, UsageError,
 };
 use smtp_doctor::report;
 use smtp_doctor::report::check::batch::{Row, Verdict};
@@ -18,6 +20,7 @@ use smtp_doctor::report::live::{BatchProgress, Live};
 use smtp_doctor::run;
 use smtp_doctor::run::outcome::CheckReport;
 use smtp_doctor::verdict::Severity;
+use smtp_doctor::verdict::monitor::{self, Thresholds};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -30,7 +33,15 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::from(2);
         }
-        Err(e) => return usage_failure(&clap_message(&e)),
+        Err(e) => {
+            let args: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            if smtp_doctor::cli::nagios_requested(&args) {
+                return nagios_unknown(&usage_text(&clap_message(&e)));
+            }
+            return usage_failure(&clap_message(&e));
+        }
     };
     match cli.command {
         Command::Check(args) => check(&args),
@@ -47,52 +58,96 @@ fn main() -> ExitCode {
     }
 }
 
-/// `smtp-doctor check`: 1 when a finding is an error, 0 otherwise.
+/// `smtp-doctor check`: 1 when a finding is an error, 0 otherwise; with `--format nagios` the
+/// Nagios status's code, and 3 (UNKNOWN) when the check could not run.
 fn check(args: &CheckArgs) -> ExitCode {
+    let failed = |e: &UsageError| {
+        if args.nagios() {
+            nagios_unknown(&match e {
+                UsageError::Setup(message) => message.clone(),
+                other => usage_text(&other.to_string()),
+            })
+        } else {
+            plan_failure(e)
+        }
+    };
+    let output = match args.output() {
+        Ok(output) => output,
+        Err(e) => return failed(&e),
+    };
     if args.file.is_some() {
-        return batch(args);
+        return batch(args, output == Output::Json);
     }
     let mut plan = match args.plan() {
         Ok(plan) => plan,
-        Err(e) => return plan_failure(&e),
+        Err(e) => return failed(&e),
     };
     let live = Live::start(!args.quiet);
     plan.options.watch = live.as_ref().map(Live::watcher);
-    let report = block_on(run::check::run(&plan));
+    let report = run_pipeline(run::check::run(&plan));
     if let Some(live) = live {
         live.finish();
     }
     let report = match report {
         Ok(report) => report,
-        Err(code) => return code,
+        Err(message) if args.nagios() => return nagios_unknown(&message),
+        Err(message) => return setup_failure(&message),
     };
+    if let Output::Nagios {
+        warn_days,
+        crit_days,
+    } = output
+    {
+        let thresholds = Thresholds {
+            warn_days: i64::from(warn_days),
+            crit_days: i64::from(crit_days),
+        };
+        let assessment = monitor::nagios_status(&report.observations, &report.findings, thresholds);
+        return emit(ExitCode::from(assessment.status.exit_code()), |out, _| {
+            report::check::nagios::write(&report, &assessment, out)
+        });
+    }
     emit(
         verdict_code(report.count(Severity::Error)),
-        |out, terminal| write_check(&report, args, out, args.use_color(terminal)),
+        |out, terminal| write_check(&report, args, output, out, args.use_color(terminal)),
     )
 }
 
+/// The table (after the dialogue with `--transcript`), the JSON document or the Prometheus
+/// exposition.
 fn write_check(
     report: &CheckReport,
     args: &CheckArgs,
+    output: Output,
     out: &mut dyn Write,
     color: bool,
 ) -> io::Result<()> {
-    if args.json {
-        report::check::json::write(report, out, args.transcript)
-    } else {
-        if args.transcript {
-            report::check::transcript::write_dialogue(report, out, color)?;
-            writeln!(out)?;
+    match output {
+        Output::Json => report::check::json::write(report, out, args.transcript),
+        Output::Prometheus => report::check::prometheus::write(report, out),
+        Output::Table | Output::Nagios { .. } => {
+            if args.transcript {
+                report::check::transcript::write_dialogue(report, out, color)?;
+                writeln!(out)?;
+            }
+            report::check::table::write(report, out, color)
         }
-        report::check::table::write(report, out, color)
     }
+}
+
+/// `check --format nagios` could not run: `SMTP UNKNOWN - <reason>` on stdout, where Nagios
+/// reads it, and exit code 3.
+fn nagios_unknown(reason: &str) -> ExitCode {
+    emit(
+        ExitCode::from(monitor::Status::Unknown.exit_code()),
+        |out, _| report::check::nagios::write_unknown(reason, out),
+    )
 }
 
 /// `smtp-doctor check --file`: every line's result (NDJSON with `--json`, streamed in input
 /// order; else a summary table at the end); 1 when any line had an error finding or could not
 /// be checked, 0 otherwise.
-fn batch(args: &CheckArgs) -> ExitCode {
+fn batch(args: &CheckArgs, json: bool) -> ExitCode {
     let plan = match args.batch_plan() {
         Ok(plan) => plan,
         Err(e) => return plan_failure(&e),
@@ -111,7 +166,7 @@ fn batch(args: &CheckArgs) -> ExitCode {
             if let Some(progress) = &progress {
                 progress.done(failed);
             }
-            if args.json {
+            if json {
                 written =
                     report::check::json::write_batch_line(&result, out).and_then(|()| out.flush());
             } else {
@@ -130,7 +185,7 @@ fn batch(args: &CheckArgs) -> ExitCode {
             return Ok(code);
         }
         written?;
-        if !args.json {
+        if !json {
             report::check::batch::write(&rows, started.elapsed(), out, args.use_color(terminal))?;
         }
         Ok(verdict_code(failed))
@@ -228,14 +283,19 @@ fn verdict_code(errors: usize) -> ExitCode {
 /// Runs a command's pipeline on a runtime of its own. A pipeline that cannot start or run
 /// at all is a setup failure (its exit code is the `Err`); what it diagnosed is in the `Ok`.
 fn block_on<T, E: Display>(pipeline: impl Future<Output = Result<T, E>>) -> Result<T, ExitCode> {
+    run_pipeline(pipeline).map_err(|message| setup_failure(&message))
+}
+
+/// [`block_on`] with the reason a pipeline could not run, for the caller to report.
+fn run_pipeline<T, E: Display>(pipeline: impl Future<Output = Result<T, E>>) -> Result<T, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| setup_failure(&format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let result = runtime.block_on(pipeline);
     // Sockets still closing must not hold the process.
     runtime.shutdown_background();
-    result.map_err(|e| setup_failure(&e.to_string()))
+    result.map_err(|e| e.to_string())
 }
 
 /// The one writer path of every command: writes to stdout with `write` (told whether stdout
@@ -283,8 +343,13 @@ fn clap_message(e: &clap::Error) -> String {
 /// Bad arguments: the reason and where to read the usage (the subcommand's help when one was
 /// named).
 fn usage_failure(message: &str) -> ExitCode {
-    eprintln!("smtp-doctor: {message} (see {} --help)", help_command());
+    eprintln!("smtp-doctor: {}", usage_text(message));
     ExitCode::from(2)
+}
+
+/// `<message> (see smtp-doctor check --help)`.
+fn usage_text(message: &str) -> String {
+    format!("{message} (see {} --help)", help_command())
 }
 
 /// A plan that could not be made: bad arguments get the usage hint, unusable input (a CA file

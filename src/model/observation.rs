@@ -353,6 +353,22 @@ pub struct CertFacts {
     pub is_ca: bool,
 }
 
+impl CertFacts {
+    /// `not_after` as Unix seconds (the certificate's own end of validity, not a count from
+    /// the probe); `None` when the stored text is not RFC 3339.
+    pub fn not_after_unix(&self) -> Option<i64> {
+        rfc3339_unix(&self.not_after)
+    }
+}
+
+/// Unix seconds of an RFC 3339 date-time (`2026-12-08T10:47:39Z`, `...39.5+02:00`); fractions
+/// of a second are dropped. `None` for anything else.
+pub fn rfc3339_unix(text: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(time::OffsetDateTime::unix_timestamp)
+}
+
 /// What the TLS handshake negotiated and presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFacts {
@@ -717,4 +733,40 @@ pub struct CredentialCheck {
     pub attempts: Vec<AuthAttempt>,
     /// The test message, when `--send-to` was given.
     pub send: Option<SendAttempt>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339_unix;
+
+    #[test]
+    fn rfc3339_to_unix_seconds() {
+        // Checked with `date -u -d ... +%s`.
+        for (text, secs) in [
+            ("1970-01-01T00:00:00Z", 0),
+            ("2026-12-08T10:47:39Z", 1_796_726_859),
+            ("2000-02-29T23:59:59Z", 951_868_799),
+            ("2038-01-19T03:14:08Z", 2_147_483_648),
+            ("1969-12-31T23:59:59Z", -1),
+            ("2026-12-08T12:47:39.25+02:00", 1_796_726_859),
+            ("2026-12-08t05:47:39-05:00", 1_796_726_859),
+        ] {
+            assert_eq!(rfc3339_unix(text), Some(secs), "{text}");
+        }
+        for bad in [
+            "",
+            "2026-12-08",
+            "2026-12-08T10:47:39",
+            "2026-13-08T10:47:39Z",
+            "2025-02-29T10:47:39Z",
+            "2026-12-08T24:00:00Z",
+            "2026-12-08T10:47:39+2:00",
+            "2026-12-08T10:47:39.Z",
+            "+026-12-08T10:47:39Z",
+            "2026-12-08T10:47:39Zjunk",
+            "Dec  8 10:47:39 2026 GMT",
+        ] {
+            assert_eq!(rfc3339_unix(bad), None, "{bad}");
+        }
+    }
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod dns;
 mod id;
+pub mod monitor;
 pub mod network;
 pub mod provider;
 pub mod recommend;
@@ -1188,5 +1189,32 @@ mod tests {
             );
             assert!(f.advice.contains("--max-time"), "{}", f.advice);
         }
+    }
+
+    #[test]
+    fn only_a_self_issued_root_at_the_end_is_exempt_from_the_signature_check() {
+        let sha1 = |self_issued: bool| {
+            let mut c = cert(90);
+            c.signature_digest = Some("SHA-1".into());
+            c.self_issued = self_issued;
+            c
+        };
+        let weak_signatures = |chain: Vec<CertFacts>| {
+            let mut o = Observation::new(endpoint(465, Security::ImplicitTls));
+            let mut facts = tls("TLSv1.3", 90, &[], Some(true));
+            facts.chain = chain;
+            o.tls = Some(facts);
+            o.state = State::Ok;
+            judge_endpoint(&o)
+                .iter()
+                .filter(|f| f.id == FindingId::CertWeakSignature)
+                .count()
+        };
+        // A self-signed leaf alone: its signature is what the client checks.
+        assert_eq!(weak_signatures(vec![sha1(true)]), 1);
+        // A self-issued certificate in the middle of the chain is no anchor.
+        assert_eq!(weak_signatures(vec![cert(90), sha1(true), cert(90)]), 1);
+        // The root at the end is.
+        assert_eq!(weak_signatures(vec![cert(90), sha1(true)]), 0);
     }
 }

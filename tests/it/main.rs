@@ -17,6 +17,7 @@ mod interop_more;
 mod layers;
 mod live;
 mod misbehave;
+mod monitor;
 mod ports;
 mod providers;
 mod support;

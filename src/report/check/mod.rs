@@ -1,6 +1,6 @@
 //! The renderers of `smtp-doctor check`: the table ([`table`], which composes [`overview`],
-//! [`domain`], [`auth`], [`settings`] and the user's own settings), the transcript and the JSON
-//! document.
+//! [`domain`], [`auth`], [`settings`] and the user's own settings), the transcript, the JSON
+//! document, and the monitoring formats ([`prometheus`], [`nagios`]).
 
 pub mod auth;
 pub mod batch;
@@ -8,7 +8,9 @@ mod config;
 pub mod domain;
 pub mod json;
 mod json_auth;
+pub mod nagios;
 pub mod overview;
+pub mod prometheus;
 pub mod settings;
 pub mod table;
 pub mod transcript;
