@@ -602,7 +602,7 @@ fn capitalised(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Phase, PhaseError, Security};
+    use crate::model::{Candidate, HostLookup, Phase, PhaseError, Planned, Section, Security};
     use crate::smtp::{Ehlo, Reply};
     use std::time::Duration;
 
@@ -1062,6 +1062,126 @@ mod tests {
         assert!(
             judged.iter().any(|f| f.id == "dns.ptr_missing"),
             "{judged:#?}"
+        );
+    }
+
+    fn candidate(host: &str, source: Source, not_probed: Option<NotProbed>) -> Candidate {
+        Candidate {
+            host: host.into(),
+            source,
+            detail: None,
+            ports: Vec::new(),
+            addresses: if not_probed.is_none() {
+                vec![ip("192.0.2.9")]
+            } else {
+                Vec::new()
+            },
+            not_probed,
+        }
+    }
+
+    /// The findings of a domain whose submission section holds `candidates`.
+    fn submission(candidates: Vec<Candidate>) -> Vec<(&'static str, Severity)> {
+        let discovery = Discovery {
+            kind: TargetKind::Domain,
+            domain: Some("example.test".into()),
+            sections: vec![Section {
+                role: Role::Submission,
+                candidates,
+                notes: Vec::new(),
+            }],
+            ..Discovery::default()
+        };
+        ids(&judge(&discovery, &[]))
+    }
+
+    #[test]
+    fn no_submission_server_only_when_every_usual_name_is_missing() {
+        let gone = Some(NotProbed::DoesNotResolve);
+        let timed_out = Some(NotProbed::LookupFailed { timed_out: true });
+        assert_eq!(
+            submission(vec![
+                candidate("smtp.example.test", Source::Guess, gone),
+                candidate("mail.example.test", Source::Guess, gone),
+            ]),
+            vec![("dns.no_submission", Severity::Warning)]
+        );
+        // Unknown, not missing: a DNS timeout per name instead.
+        assert_eq!(
+            submission(vec![
+                candidate("smtp.example.test", Source::Guess, timed_out),
+                candidate("mail.example.test", Source::Guess, gone),
+            ]),
+            vec![("dns.timeout", Severity::Warning)]
+        );
+        // One usual name resolves, or an SRV record names a server: nothing to say.
+        assert_eq!(
+            submission(vec![
+                candidate("smtp.example.test", Source::Guess, gone),
+                candidate("mail.example.test", Source::Guess, None),
+            ]),
+            vec![]
+        );
+        assert_eq!(
+            submission(vec![
+                candidate("submit.example.test", Source::Srv, None),
+                candidate("smtp.example.test", Source::Guess, gone),
+            ]),
+            vec![]
+        );
+        // No usual name was tried (an SRV host that does not resolve has its own finding).
+        assert_eq!(
+            submission(vec![candidate("submit.example.test", Source::Srv, gone)]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn a_server_without_addresses_and_its_failed_mx_look_up() {
+        let server = |kind: TargetKind, mx: LookupFailure, planned: bool| {
+            let discovery = Discovery {
+                kind,
+                mx: Some(Err(mx)),
+                planned: if planned {
+                    vec![Planned {
+                        endpoint: endpoint("mail.example.test", "192.0.2.1", 587),
+                        role: None,
+                        source: Source::Typed,
+                    }]
+                } else {
+                    Vec::new()
+                },
+                lookups: vec![HostLookup {
+                    host: "gone.example.test".into(),
+                    addresses: Vec::new(),
+                    queries: vec![query("A", Err(LookupFailure::NxDomain))],
+                    alias: None,
+                }],
+                ..Discovery::default()
+            };
+            ids(&judge(&discovery, &[]))
+        };
+        let servfail = || LookupFailure::ServFail("SERVFAIL".into());
+        assert_eq!(
+            server(TargetKind::Host, servfail(), true),
+            vec![
+                ("dns.nxdomain", Severity::Error),
+                ("dns.servfail", Severity::Warning)
+            ]
+        );
+        // A negative MX answer is normal for a server; an address typed has no MX look-up to
+        // judge; nothing planned, nothing checked as a server.
+        assert_eq!(
+            server(TargetKind::Host, LookupFailure::NxDomain, true),
+            vec![("dns.nxdomain", Severity::Error)]
+        );
+        assert_eq!(
+            server(TargetKind::Ip, servfail(), true),
+            vec![("dns.nxdomain", Severity::Error)]
+        );
+        assert_eq!(
+            server(TargetKind::Host, servfail(), false),
+            vec![("dns.nxdomain", Severity::Error)]
         );
     }
 }
