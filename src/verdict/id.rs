@@ -448,4 +448,38 @@ mod tests {
         assert_eq!(FindingId::CertExpired.short_label(), Some("expired"));
         assert_eq!(FindingId::PortRefused.short_label(), None);
     }
+
+    #[test]
+    fn what_supersedes_what_and_the_certificate_labels() {
+        let mut superseding: Vec<(&str, &str)> = FindingId::ALL
+            .iter()
+            .filter_map(|id| id.supersedes().map(|other| (id.as_str(), other.as_str())))
+            .collect();
+        superseding.sort_unstable();
+        assert_eq!(
+            superseding,
+            vec![
+                ("provider.mode_mismatch", "tls.wrong_mode"),
+                ("provider.starttls_stripped", "starttls.missing"),
+                ("provider.tls_too_old", "tls.legacy_version"),
+            ]
+        );
+        let labels: Vec<(&str, &str)> = FindingId::ALL
+            .iter()
+            .filter_map(|id| id.short_label().map(|l| (id.as_str(), l)))
+            .collect();
+        for expected in [
+            ("cert.expired", "expired"),
+            ("cert.not_yet_valid", "not yet valid"),
+            ("cert.self_signed", "self-signed"),
+            ("cert.untrusted", "untrusted"),
+            ("cert.name_mismatch", "name mismatch"),
+            ("cert.expiring_soon", "expiring soon"),
+            ("cert.weak_key", "weak key"),
+            ("cert.weak_signature", "weak signature"),
+        ] {
+            assert!(labels.contains(&expected), "{expected:?} in {labels:?}");
+        }
+        assert_eq!(labels.len(), 8, "{labels:?}");
+    }
 }
