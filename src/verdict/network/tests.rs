@@ -693,3 +693,36 @@ fn esmtp_inspection_is_stripping_named_with_its_fix() {
     );
     assert_eq!(c.class, Class::Open, "{}", c.reason);
 }
+
+#[test]
+fn a_masked_greeting_is_mostly_asterisks_and_at_least_five() {
+    let masked = |text: &str| {
+        let mut o = Observation::new(Endpoint {
+            host: "smtp.example.test".into(),
+            ip: "192.0.2.1".parse().unwrap(),
+            port: 25,
+            security: Security::Starttls,
+        });
+        o.banner = Some(reply(220, text));
+        esmtp_inspection(&o).is_some()
+    };
+    assert!(masked("*****"));
+    assert!(masked("*****abcde"), "half of the characters");
+    assert!(!masked("****"), "four are not enough");
+    assert!(!masked("*****abcdef"), "less than half");
+    assert!(!masked("mail.example.test ESMTP ready"));
+}
+
+#[test]
+fn a_greeting_exactly_at_the_slow_limit_is_not_throttling() {
+    let expect = Expectation {
+        preset: None,
+        starttls: true,
+        slow_greeting: Duration::from_secs(1),
+    };
+    let mut o = good("mail.example.net", 587, "mail.example.net ESMTP");
+    o.timings.banner = Some(Duration::from_secs(1));
+    assert_eq!(classify(&o, &expect).class, Class::Open);
+    o.timings.banner = Some(Duration::from_millis(1001));
+    assert_eq!(classify(&o, &expect).class, Class::Throttled);
+}
