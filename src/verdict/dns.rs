@@ -1184,4 +1184,64 @@ mod tests {
             vec![("dns.nxdomain", Severity::Error)]
         );
     }
+
+    #[test]
+    fn an_mx_host_without_addresses_weighs_by_whether_another_resolves() {
+        let lookup = |host: &str, resolves: bool| HostLookup {
+            host: host.into(),
+            addresses: if resolves {
+                vec![ip("192.0.2.7")]
+            } else {
+                Vec::new()
+            },
+            queries: vec![if resolves {
+                query("A", Ok(vec![ip("192.0.2.7")]))
+            } else {
+                query("A", Err(LookupFailure::NxDomain))
+            }],
+            alias: None,
+        };
+        let inbound = |lookups: Vec<HostLookup>| {
+            let discovery = Discovery {
+                kind: TargetKind::Domain,
+                domain: Some("example.test".into()),
+                mx: Some(Ok(vec![
+                    mx(10, "mx1.example.test"),
+                    mx(20, "mx2.example.test"),
+                ])),
+                sections: vec![Section {
+                    role: Role::Inbound,
+                    candidates: Vec::new(),
+                    notes: Vec::new(),
+                }],
+                lookups,
+                ..Discovery::default()
+            };
+            ids(&judge(&discovery, &[]))
+        };
+        assert_eq!(
+            inbound(vec![
+                lookup("mx1.example.test", false),
+                lookup("mx2.example.test", true)
+            ]),
+            vec![("dns.mx_unresolvable", Severity::Warning)]
+        );
+        assert_eq!(
+            inbound(vec![
+                lookup("mx1.example.test", false),
+                lookup("mx2.example.test", false)
+            ]),
+            vec![
+                ("dns.mx_unresolvable", Severity::Error),
+                ("dns.mx_unresolvable", Severity::Error)
+            ]
+        );
+        // One MX host alone, without addresses: nobody else resolves.
+        assert_eq!(
+            inbound(vec![lookup("mx1.example.test", false)]),
+            vec![("dns.mx_unresolvable", Severity::Error)]
+        );
+        // A look-up of a host the MX set does not name is not judged as an MX host.
+        assert_eq!(inbound(vec![lookup("other.example.test", false)]), vec![]);
+    }
 }
