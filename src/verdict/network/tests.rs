@@ -726,3 +726,42 @@ fn a_greeting_exactly_at_the_slow_limit_is_not_throttling() {
     o.timings.banner = Some(Duration::from_millis(1001));
     assert_eq!(classify(&o, &expect).class, Class::Throttled);
 }
+
+#[test]
+fn the_inspection_signature_says_which_rewriting_was_seen() {
+    let seen = |banner: &str, rewritten: bool| {
+        let mut o = Observation::new(Endpoint {
+            host: "smtp.example.test".into(),
+            ip: "192.0.2.1".parse().unwrap(),
+            port: 25,
+            security: Security::Starttls,
+        });
+        o.banner = Some(reply(220, banner));
+        let keyword = if rewritten { "XXXXXXXA" } else { "STARTTLS" };
+        o.ehlo = Some(Ehlo::parse(
+            &Reply {
+                code: 250,
+                enhanced: None,
+                lines: vec!["smtp.example.test".to_string(), keyword.to_string()],
+            },
+            false,
+        ));
+        esmtp_inspection(&o)
+    };
+    let both = seen("**********", true).unwrap_or_default();
+    assert!(
+        both.contains("masked with asterisks and STARTTLS rewritten"),
+        "{both}"
+    );
+    let masked = seen("**********", false).unwrap_or_default();
+    assert!(
+        masked.contains("the greeting masked with asterisks;"),
+        "{masked}"
+    );
+    let rewritten = seen("smtp.example.test ESMTP", true).unwrap_or_default();
+    assert!(
+        rewritten.contains(": STARTTLS rewritten to XXXXXXXA;"),
+        "{rewritten}"
+    );
+    assert_eq!(seen("smtp.example.test ESMTP", false), None);
+}
