@@ -765,3 +765,65 @@ fn the_inspection_signature_says_which_rewriting_was_seen() {
     );
     assert_eq!(seen("smtp.example.test ESMTP", false), None);
 }
+
+#[test]
+fn each_way_of_being_turned_away_has_its_reason() {
+    let expect = Expectation {
+        preset: None,
+        starttls: false,
+        slow_greeting: Duration::from_secs(1),
+    };
+    let stopped = |state: State, phase: Phase, message: &str| {
+        let mut o = Observation::new(endpoint("mail.example.net", 587));
+        o.state = state;
+        o.error = Some(PhaseError {
+            phase,
+            message: message.to_string(),
+            run_deadline: false,
+        });
+        classify(&o, &expect).reason
+    };
+    let cases = [
+        (
+            stopped(
+                State::Closed,
+                Phase::Banner,
+                "the server closed the connection",
+            ),
+            "closed the connection right after connect, without a greeting",
+        ),
+        (
+            stopped(State::Timeout, Phase::Banner, "no greeting within 1000 ms"),
+            "accepted the connection but sent no greeting: no greeting within 1000 ms",
+        ),
+        (
+            stopped(
+                State::Timeout,
+                Phase::Ehlo,
+                "no complete reply within 1000 ms",
+            ),
+            "stopped during ehlo: no complete reply within 1000 ms",
+        ),
+        (
+            stopped(
+                State::Rejected,
+                Phase::Ehlo,
+                "EHLO was answered with 421 busy",
+            ),
+            "EHLO was answered with 421 busy",
+        ),
+    ];
+    for (reason, expected) in cases {
+        assert!(reason.starts_with(expected), "{reason:?} / {expected:?}");
+    }
+    let open = classify(
+        &good("mail.example.net", 587, "mail.example.net ESMTP"),
+        &expect,
+    );
+    assert_eq!(open.class, Class::Open);
+    assert!(
+        open.reason.starts_with("answers as expected"),
+        "{}",
+        open.reason
+    );
+}
