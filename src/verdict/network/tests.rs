@@ -827,3 +827,49 @@ fn each_way_of_being_turned_away_has_its_reason() {
         open.reason
     );
 }
+
+#[test]
+fn evidence_names_each_host_once_and_reasons_show_three() {
+    let mut on_25 = all(25, Filtered);
+    // One operator's host seen twice (two addresses): named once.
+    let mut again = on_25[0].clone();
+    again.reason = "second address".into();
+    on_25.insert(1, again);
+    let found = conclude(&[25, 587], &facts(vec![on_25, all(587, Open)]));
+    let blocked = found
+        .iter()
+        .find(|c| c.kind == Kind::Blocked)
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(
+        blocked.evidence.hosts,
+        vec![
+            "google-25.test",
+            "yahoo-25.test",
+            "zoho-25.test",
+            "gmx-25.test"
+        ]
+    );
+    let four = all(25, Throttled);
+    let refs: Vec<&Fact> = four.iter().collect();
+    assert_eq!(
+        reasons(&refs),
+        "google-25.test: throttled reason; yahoo-25.test: throttled reason; zoho-25.test: throttled reason; 1 more"
+    );
+    let three: Vec<&Fact> = four.iter().take(3).collect();
+    assert!(!reasons(&three).contains("more"), "{}", reasons(&three));
+}
+
+#[test]
+fn one_silent_host_is_throttling_not_something_in_the_path() {
+    // Only one control host answers on 25, and it never greets; the others are dropped.
+    let mut on_25 = all(25, Filtered);
+    on_25[0].class = Throttled;
+    on_25[0].reason = format!("{NO_GREETING}no greeting within 5000 ms");
+    let found = conclude(&[25, 587], &facts(vec![on_25, all(587, Open)]));
+    assert!(
+        !found
+            .iter()
+            .any(|c| c.message.starts_with("Nothing greets on port 25")),
+        "{found:#?}"
+    );
+}
