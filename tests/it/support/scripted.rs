@@ -392,8 +392,24 @@ impl ScriptedServer {
         self.addr.port()
     }
 
-    /// A snapshot of every connection so far, in accept order.
+    /// Every connection so far, in accept order, once what they saw has settled: the client
+    /// may exit before the server's tasks have logged its last bytes (it does not wait for the
+    /// reply to QUIT), so the snapshot is taken when two in a row 50 ms apart agree (at most
+    /// two seconds).
     pub fn sessions(&self) -> Vec<Session> {
+        let mut last = self.snapshot();
+        for _ in 0..40 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let now = self.snapshot();
+            if format!("{now:?}") == format!("{last:?}") {
+                return now;
+            }
+            last = now;
+        }
+        last
+    }
+
+    fn snapshot(&self) -> Vec<Session> {
         let log = self.log.lock().expect("log");
         log.iter()
             .map(|s| s.lock().expect("session").clone())
