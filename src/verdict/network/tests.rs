@@ -873,3 +873,69 @@ fn one_silent_host_is_throttling_not_something_in_the_path() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_blocked_port_is_advised_by_what_else_works() {
+    let blocked_on = |ports: &[u16], rows: Vec<Vec<Fact>>, port: u16| {
+        conclude(ports, &facts(rows))
+            .into_iter()
+            .find(|c| c.kind == Kind::Blocked && c.port == Some(port))
+            .unwrap_or_else(|| panic!("no blocked conclusion for {port}"))
+    };
+    // 587 dropped, 25 and 465 open: use one of them.
+    let c = blocked_on(
+        &[25, 587, 465],
+        vec![all(25, Open), all(587, Filtered), all(465, Open)],
+        587,
+    );
+    assert!(
+        c.advice.starts_with("Use port 25 or 465 instead"),
+        "{}",
+        c.advice
+    );
+    // Nothing else open (465 throttled): ask for the port.
+    let c = blocked_on(
+        &[587, 465],
+        vec![all(587, Filtered), all(465, Throttled)],
+        587,
+    );
+    assert!(
+        c.advice.starts_with("Ask the network's administrator"),
+        "{}",
+        c.advice
+    );
+    // Port 25: the ISP's usual block, and what mail clients use instead.
+    let c = blocked_on(&[25, 587], vec![all(25, Filtered), all(587, Open)], 25);
+    assert!(c.advice.starts_with("Many ISPs"), "{}", c.advice);
+    // Only port 25 tested: nothing to compare.
+    let c = blocked_on(&[25], vec![all(25, Filtered)], 25);
+    assert!(
+        c.message
+            .ends_with("no other port was tested to compare (try --port 25,587,465)."),
+        "{}",
+        c.message
+    );
+}
+
+#[test]
+fn throttling_on_25_is_about_reputation_elsewhere_about_limits() {
+    let throttled_on = |port: u16| {
+        conclude(
+            &[port, 2525],
+            &facts(vec![all(port, Throttled), all(2525, Open)]),
+        )
+        .into_iter()
+        .find(|c| c.kind == Kind::Throttled)
+        .unwrap_or_else(|| panic!("no throttled conclusion for {port}"))
+    };
+    assert!(
+        throttled_on(25)
+            .advice
+            .starts_with("Receiving servers limit")
+    );
+    assert!(
+        throttled_on(587)
+            .advice
+            .starts_with("The servers limit this connection")
+    );
+}
