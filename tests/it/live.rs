@@ -90,6 +90,17 @@ fn args(port: u16) -> Vec<String> {
     .collect()
 }
 
+/// A pseudo-terminal of [`ROWS`] by [`COLS`].
+fn terminal() -> nix::pty::OpenptyResult {
+    let size = Winsize {
+        ws_row: ROWS,
+        ws_col: COLS,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    openpty(Some(&size), None).expect("openpty")
+}
+
 /// What one run under a terminal produced.
 struct TerminalRun {
     /// Every byte written to the terminal.
@@ -104,13 +115,7 @@ struct TerminalRun {
 /// lets the server greet once the live line is seen.
 fn under_terminal(pipe_stdout: bool) -> TerminalRun {
     let server = HeldServer::start(Duration::from_secs(20));
-    let size = Winsize {
-        ws_row: ROWS,
-        ws_col: COLS,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = openpty(Some(&size), None).expect("openpty");
+    let pty = terminal();
     let slave: OwnedFd = pty.slave;
     let mut command = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"));
     command
@@ -224,13 +229,7 @@ fn piped_stderr_gets_no_live_view_and_quiet_turns_it_off() {
 #[test]
 fn quiet_turns_the_live_view_off_on_a_terminal() {
     let server = HeldServer::start(Duration::from_millis(300));
-    let size = Winsize {
-        ws_row: ROWS,
-        ws_col: COLS,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = openpty(Some(&size), None).expect("openpty");
+    let pty = terminal();
     let mut args = args(server.port);
     args.push("-q".to_string());
     let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-doctor"))

@@ -236,3 +236,19 @@ pub fn assert_no_finding(report: &serde_json::Value, id: &str) {
         "finding {id} not expected, got {ids:?}\n{report:#}"
     );
 }
+
+/// What `snapshot` returns once it has settled: two snapshots 50 ms apart agree, or two
+/// seconds passed. A test server's tasks may log a connection's last bytes after the client
+/// has exited (it does not wait for the reply to QUIT).
+pub fn settled<T: std::fmt::Debug>(snapshot: impl Fn() -> T) -> T {
+    let mut last = snapshot();
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = snapshot();
+        if format!("{now:?}") == format!("{last:?}") {
+            return now;
+        }
+        last = now;
+    }
+    last
+}

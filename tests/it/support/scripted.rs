@@ -397,16 +397,7 @@ impl ScriptedServer {
     /// reply to QUIT), so the snapshot is taken when two in a row 50 ms apart agree (at most
     /// two seconds).
     pub fn sessions(&self) -> Vec<Session> {
-        let mut last = self.snapshot();
-        for _ in 0..40 {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            let now = self.snapshot();
-            if format!("{now:?}") == format!("{last:?}") {
-                return now;
-            }
-            last = now;
-        }
-        last
+        super::settled(|| self.snapshot())
     }
 
     fn snapshot(&self) -> Vec<Session> {

@@ -422,16 +422,7 @@ impl TestServer {
     /// may exit before the server's tasks have logged its last command: it does not wait for
     /// the reply to QUIT): two snapshots 50 ms apart agree, or two seconds passed.
     pub fn sessions(&self) -> Vec<Session> {
-        let mut last = self.snapshot();
-        for _ in 0..40 {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            let now = self.snapshot();
-            if format!("{now:?}") == format!("{last:?}") {
-                return now;
-            }
-            last = now;
-        }
-        last
+        super::settled(|| self.snapshot())
     }
 
     fn snapshot(&self) -> Vec<Session> {
