@@ -47,12 +47,7 @@ pub fn write_unknown(reason: &str, out: &mut dyn Write) -> io::Result<()> {
 /// endpoints work and the fewest days left of a certificate.
 fn summary(report: &CheckReport, assessment: &Assessment) -> String {
     if assessment.reasons.is_empty() {
-        let total = report.observations.len();
-        let ok = report
-            .observations
-            .iter()
-            .filter(|o| o.state == State::Ok)
-            .count();
+        let (ok, total) = endpoints_ok(report);
         let mut text = if ok == total {
             format!("{} ok", plural(total, "endpoint", "endpoints"))
         } else {
@@ -85,18 +80,23 @@ fn summary(report: &CheckReport, assessment: &Assessment) -> String {
     line
 }
 
+/// (endpoints whose dialogue completed, endpoints probed).
+fn endpoints_ok(report: &CheckReport) -> (usize, usize) {
+    let ok = report
+        .observations
+        .iter()
+        .filter(|o| o.state == State::Ok)
+        .count();
+    (ok, report.observations.len())
+}
+
 /// `time=0.039s;;;0 cert_days=62;30;14 endpoints_ok=3;;;0;3 errors=0;;;0 warnings=0;;;0`:
 /// `label=value[UOM];warn;crit;min;max`. `cert_days` (the fewest days left of any endpoint's
 /// leaf, negative when expired) is left out when no endpoint presented a certificate; its
 /// warn and crit are the day counts at or below which the status changes, as certificate
 /// plugins write them.
 fn perfdata(report: &CheckReport, assessment: &Assessment) -> String {
-    let total = report.observations.len();
-    let ok = report
-        .observations
-        .iter()
-        .filter(|o| o.state == State::Ok)
-        .count();
+    let (ok, total) = endpoints_ok(report);
     let mut fields = vec![format!("time={};;;0", seconds(report.duration))];
     if let Some(days) = assessment.fewest_days_left {
         fields.push(format!(
