@@ -4,6 +4,7 @@
 use std::io::Read as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -23,9 +24,11 @@ use crate::target::{self, Host, Target};
 
 mod explain;
 mod output;
+mod serve;
 
 pub use explain::ExplainArgs;
 pub use output::{Format, Output, nagios_requested};
+pub use serve::{DEFAULT_MODULE, Module, Modules, ServeArgs};
 
 /// Exit codes, shown under every `--help`.
 const EXIT_CODES: &str = "Exit codes: 0 healthy (a secure, working way exists and what you named is healthy), \
@@ -45,6 +48,13 @@ const PORTS_HELP: &str = "Ports: 25, 587 and 465 unless --port is given.
 Durations: 500ms, 5s, 1.5s, 1m, or a number of seconds; more than 0 and at most 1 hour.
 Exit codes: 0 SMTP gets out on every port tested, 1 a port is blocked, intercepted or \
 stripped, or nothing could be reached, 2 could not run.";
+
+/// What `serve --help` adds below the options.
+const SERVE_HELP: &str =
+    "Endpoints: /probe?target=HOST&module=NAME (one check's metrics; debug=true \
+answers the table instead), /metrics (the exporter's own), /-/healthy.
+Each check ends by Prometheus' scrape timeout less --timeout-offset, or the module's --max-time.
+Stops on SIGINT or SIGTERM, after the checks under way.";
 
 /// Tells why sending mail works or fails, and what to change.
 #[derive(Debug, Parser)]
@@ -74,6 +84,10 @@ pub enum Command {
     /// Explain an error message your app logged: what it means and what to change.
     #[command(after_help = explain::EXPLAIN_HELP)]
     Explain(ExplainArgs),
+    /// Run as a Prometheus exporter: GET /probe?target=HOST&module=NAME runs one check and
+    /// answers its metrics; /metrics has the exporter's own.
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to stdout.
@@ -366,7 +380,11 @@ impl CheckArgs {
             ));
         }
         let (target, dsn_password) = self.target()?;
-        self.plan_for(target, dsn_password, load_catalog(&self.providers)?)
+        self.plan_for(
+            target,
+            dsn_password,
+            Arc::new(load_catalog(&self.providers)?),
+        )
     }
 
     /// `--file`: one plan per target of the file (or why the line is no usable target), all
@@ -376,7 +394,7 @@ impl CheckArgs {
             return Err(UsageError::Other("no --file given".to_string()));
         };
         let text = read_batch_file(path)?;
-        let catalog = load_catalog(&self.providers)?;
+        let catalog = Arc::new(load_catalog(&self.providers)?);
         let items = target::batch_lines(&text)
             .into_iter()
             .map(|(line, input)| {
@@ -399,7 +417,7 @@ impl CheckArgs {
         &self,
         mut target: Target,
         dsn_password: Option<Secret>,
-        catalog: Catalog,
+        catalog: Arc<Catalog>,
     ) -> Result<CheckPlan, UsageError> {
         let family = family(self.ipv4, self.ipv6);
         self.validate(&target, family)?;

@@ -17,6 +17,7 @@ pub mod providers;
 pub mod report;
 pub mod run;
 pub mod secret;
+pub mod serve;
 pub mod smtp;
 pub mod target;
 pub mod tls;

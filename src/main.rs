@@ -12,7 +12,7 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
 use smtp_doctor::cli::{
-    CheckArgs, Cli, Command, ExplainArgs, Output, PortsArgs, ProvidersArgs, UsageError,
+    CheckArgs, Cli, Command, ExplainArgs, Output, PortsArgs, ProvidersArgs, ServeArgs, UsageError,
 };
 use smtp_doctor::report;
 use smtp_doctor::report::check::batch::{Row, Verdict};
@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         Command::Providers(args) => providers(&args),
         Command::Ports(args) => ports(&args),
         Command::Explain(args) => explain(&args),
+        Command::Serve(args) => serve(&args),
         Command::Completions(args) => emit(ExitCode::SUCCESS, |out, _| {
             clap_complete::generate(args.shell, &mut Cli::command(), "smtp-doctor", out);
             Ok(())
@@ -219,6 +220,49 @@ fn ports(args: &PortsArgs) -> ExitCode {
             }
         },
     )
+}
+
+/// `smtp-doctor serve`: runs until SIGINT or SIGTERM, then 0; 2 when it cannot start (a bad
+/// modules file, an address it cannot listen on).
+fn serve(args: &ServeArgs) -> ExitCode {
+    let modules = match args.modules() {
+        Ok(modules) => modules,
+        Err(e) => return plan_failure(&e),
+    };
+    let service = match run::service::Service::new(
+        &modules.ca_files(),
+        usize::from(args.concurrency),
+        usize::from(args.per_address),
+    ) {
+        Ok(service) => service,
+        Err(e) => return setup_failure(&e.to_string()),
+    };
+    let names: Vec<String> = modules.names().map(str::to_string).collect();
+    let exporter = std::sync::Arc::new(smtp_doctor::serve::Exporter::new(
+        modules,
+        service,
+        args.timeout_offset,
+        !args.quiet,
+    ));
+    let listen = args.listen;
+    match block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+            format!("cannot listen on {listen}: {e}; choose another --listen address or port")
+        })?;
+        // Always said, even with --quiet: where it listens (port 0 picks one).
+        let bound = listener.local_addr().map_or(listen, |a| a);
+        eprintln!(
+            "smtp-doctor serve: listening on http://{bound}/ (modules: {})",
+            names.join(", ")
+        );
+        exporter
+            .serve(listener)
+            .await
+            .map_err(|e| format!("the exporter stopped: {e}"))
+    }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
 }
 
 /// `smtp-doctor explain [TEXT]`: 0 when something in the text was recognised, 1 when nothing

@@ -11,3 +11,4 @@ pub mod explain;
 pub mod outcome;
 pub mod plan;
 pub mod ports;
+pub mod service;

@@ -201,3 +201,44 @@ pub struct BatchResult {
     /// How long it took (zero for an invalid line).
     pub duration: Duration,
 }
+
+/// A snapshot of `serve`'s own counters, for `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct ExporterStats {
+    /// The exporter's version.
+    pub version: &'static str,
+    /// When it started, in Unix seconds.
+    pub started_unix: i64,
+    /// How many checks may run at once.
+    pub limit: u64,
+    /// How many run now.
+    pub running: u64,
+    /// Requests answered, by path and status code.
+    pub requests: Vec<RequestCount>,
+    /// Checks run, by module.
+    pub checks: Vec<CheckCount>,
+}
+
+/// Requests answered on one path with one status code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestCount {
+    /// `/probe`, `/metrics`, `/-/healthy`, `/`, or `other`.
+    pub path: String,
+    /// The HTTP status code.
+    pub code: u16,
+    /// How many.
+    pub count: u64,
+}
+
+/// The checks of one module.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CheckCount {
+    /// The module's name.
+    pub module: String,
+    /// Checks without an error finding.
+    pub success: u64,
+    /// Checks with at least one.
+    pub failure: u64,
+    /// Their time in all.
+    pub seconds: Duration,
+}

@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::dns::Family;
 use crate::model::{DiscoveryOptions, Security};
@@ -36,8 +37,9 @@ pub struct CheckPlan {
     /// host name ([`Catalog::for_server`]): it chose the ports, and the verdicts judge by it.
     /// A domain's decision is discovery's (`Discovery::preset`).
     pub preset: Option<Choice>,
-    /// Provider presets: built in, the user's file, `--providers` files.
-    pub catalog: Catalog,
+    /// Provider presets: built in, the user's file, `--providers` files; shared by every plan
+    /// of a batch (one copy, not one per line).
+    pub catalog: Arc<Catalog>,
     /// The credential check and test message (`--user`, `--send-to`), when asked for.
     pub auth: Option<AuthRequest>,
     /// The ports the user named (`--port`, `host:port`, a URL or DSN's port): judged strictly;

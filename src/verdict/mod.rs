@@ -3,7 +3,7 @@
 pub mod auth;
 pub mod config;
 pub mod dns;
-mod id;
+pub mod id;
 pub mod monitor;
 pub mod network;
 pub mod provider;

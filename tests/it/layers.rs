@@ -53,7 +53,7 @@ const RENDERERS: &[&str] = &[
     "report::explain",
 ];
 /// What the engine never imports.
-const UPPER: &[&str] = &["run", "report", "cli"];
+const UPPER: &[&str] = &["run", "report", "cli", "serve"];
 
 /// The floor plan, one row per (modules, kind, prefixes). A module obeys every row whose first
 /// column it lies under: no `Never` row may match an import, and when `Only` rows apply, one of
@@ -61,10 +61,12 @@ const UPPER: &[&str] = &["run", "report", "cli"];
 #[rustfmt::skip]
 const RULES: &[Rule] = &[
     // 1. The binary wires it all together: parse, run, render, exit code by severity.
-    ("main", Only, &["cli", "run", "report", "verdict"]),
+    ("main", Only, &["cli", "run", "report", "verdict", "serve"]),
+    // 1. The exporter is a front end beside the binary: requests in, pipeline, renderers out.
+    ("serve", Only, &["cli", "run", "report", "verdict"]),
     // 2. The command line builds plans from arguments; it never runs a pipeline nor renders.
     ("cli", Only, &["cli", "run::plan", "model", "dns", "probe", "providers", "secret", "smtp",
-                    "target", "explain"]),
+                    "target", "explain", "verdict::id"]),
     ("cli", Never, &["report", "run::check", "run::discover", "run::ports", "run::explain",
                      "run::outcome"]),
     // 3. Renderers read outcomes, data and findings; they never run, probe, do TLS or parse.
@@ -90,6 +92,8 @@ const RULES: &[Rule] = &[
     ("run::discover", Only, PIPELINE),
     ("run::ports", Only, PIPELINE),
     ("run::explain", Only, PIPELINE),
+    ("run::batch", Only, PIPELINE),
+    ("run::service", Only, PIPELINE),
     // 5. Plans and outcomes are plain values: no pipeline in them.
     ("run::plan", Only, VALUES),
     ("run::plan", Never, &["run::check", "run::discover", "run::ports", "run::explain"]),

@@ -16,17 +16,17 @@ use crate::support::server::{Scenario, TestServer};
 use crate::support::{Run, run_raw};
 
 /// The name every test certificate is made for; pinned to 127.0.0.1 with `--resolve`.
-const NAME: &str = "mail.test";
+pub(crate) const NAME: &str = "mail.test";
 
 /// A test CA written to a temporary `--ca-file`.
-struct Pki {
+pub(crate) struct Pki {
     _dir: TempDir,
     ca: TestCa,
-    ca_file: PathBuf,
+    pub(crate) ca_file: PathBuf,
 }
 
 impl Pki {
-    fn new() -> Pki {
+    pub(crate) fn new() -> Pki {
         let dir = tempfile::tempdir().expect("tempdir");
         let ca = TestCa::new("smtp-doctor Test CA");
         let ca_file = ca.write_to(dir.path());
@@ -37,13 +37,13 @@ impl Pki {
         }
     }
 
-    fn leaf(&self, validity: Validity) -> Leaf {
+    pub(crate) fn leaf(&self, validity: Validity) -> Leaf {
         self.ca.leaf(&[NAME], validity)
     }
 }
 
 /// A STARTTLS test server with this certificate.
-fn server(leaf: Leaf) -> TestServer {
+pub(crate) fn server(leaf: Leaf) -> TestServer {
     TestServer::start(Scenario::new().identity(leaf))
 }
 
@@ -99,23 +99,23 @@ fn json_endpoint(doc: &Value, port: u16) -> &Value {
 
 /// One sample of an exposition.
 #[derive(Debug, Clone, PartialEq)]
-struct Sample {
-    name: String,
-    labels: BTreeMap<String, String>,
-    value: f64,
+pub(crate) struct Sample {
+    pub(crate) name: String,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) value: f64,
 }
 
 /// An exposition as read by [`parse_exposition`]: HELP and TYPE by family, samples in order.
 #[derive(Debug, Default)]
-struct Exposition {
-    help: BTreeMap<String, String>,
-    types: BTreeMap<String, String>,
-    samples: Vec<Sample>,
+pub(crate) struct Exposition {
+    pub(crate) help: BTreeMap<String, String>,
+    pub(crate) types: BTreeMap<String, String>,
+    pub(crate) samples: Vec<Sample>,
 }
 
 impl Exposition {
     /// The samples of `name` whose labels include `want`.
-    fn find(&self, name: &str, want: &[(&str, &str)]) -> Vec<&Sample> {
+    pub(crate) fn find(&self, name: &str, want: &[(&str, &str)]) -> Vec<&Sample> {
         self.samples
             .iter()
             .filter(|s| s.name == name)
@@ -128,7 +128,7 @@ impl Exposition {
 
     /// The value of the one sample of `name` with these labels.
     #[track_caller]
-    fn value(&self, name: &str, want: &[(&str, &str)]) -> f64 {
+    pub(crate) fn value(&self, name: &str, want: &[(&str, &str)]) -> f64 {
         let found = self.find(name, want);
         assert_eq!(found.len(), 1, "one {name} {want:?} expected: {found:#?}");
         found[0].value
@@ -138,7 +138,7 @@ impl Exposition {
 /// Reads the text exposition format 0.0.4 strictly: `# HELP` and `# TYPE` lines, samples with
 /// quoted, escaped label values (`\\`, `\"`, `\n`); every sample's family must have had its
 /// TYPE line, families must not be split, and no series may appear twice.
-fn parse_exposition(text: &str) -> Exposition {
+pub(crate) fn parse_exposition(text: &str) -> Exposition {
     assert!(text.ends_with('\n'), "ends with a line feed: {text:?}");
     let mut e = Exposition::default();
     let mut current = String::new();
@@ -515,7 +515,7 @@ fn prometheus_client_parses_the_exposition() {
 
 /// promtool: Debian's `prometheus` package (`.ci/run` unpacks it to /opt/smtp-doctor-prometheus);
 /// else the one on PATH.
-fn promtool() -> String {
+pub(crate) fn promtool() -> String {
     let unpacked = "/opt/smtp-doctor-prometheus/usr/bin/promtool";
     if std::path::Path::new(unpacked).exists() {
         unpacked.to_string()

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use crate::model::{Observation, State};
-use crate::run::outcome::CheckReport;
+use crate::run::outcome::{CheckReport, ExporterStats};
 use crate::verdict::{Finding, Severity};
 
 /// Writes the report as the text exposition format, newline-terminated.
@@ -20,6 +20,102 @@ pub fn write(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         family.write(out)?;
     }
     Ok(())
+}
+
+/// `serve`'s answer to one probe: the run's families, then blackbox_exporter's two under our
+/// prefix: `smtp_doctor_probe_success` (1 when the run has no error finding, the exit code's
+/// rule) and `smtp_doctor_probe_duration_seconds` (the whole check).
+pub fn write_probe(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+    write(report, out)?;
+    let mut success = Family::new(
+        "smtp_doctor_probe_success",
+        "1 when the check found no error (what smtp_doctor_verdict 0 says), else 0.",
+    );
+    success.add(
+        Vec::new(),
+        Value::Int(i64::from(report.count(Severity::Error) == 0)),
+    );
+    let mut duration = Family::new(
+        "smtp_doctor_probe_duration_seconds",
+        "How long the check took.",
+    );
+    duration.add(Vec::new(), Value::Seconds(report.duration));
+    success.write(out)?;
+    duration.write(out)
+}
+
+/// `serve`'s own metrics (`/metrics`): requests by path and status, checks by module and result,
+/// the time they took, what runs now, the limit, when the exporter started.
+pub fn write_exporter(stats: &ExporterStats, out: &mut dyn Write) -> io::Result<()> {
+    let mut info = Family::new(
+        "smtp_doctor_exporter_build_info",
+        "The exporter's version in a label; always 1.",
+    );
+    info.add(vec![("version", stats.version.to_string())], Value::Int(1));
+    let mut started = Family::new(
+        "smtp_doctor_exporter_start_time_seconds",
+        "When the exporter started, in Unix seconds.",
+    );
+    started.add(Vec::new(), Value::Int(stats.started_unix));
+    let mut limit = Family::new(
+        "smtp_doctor_exporter_concurrency_limit",
+        "How many checks may run at once (--concurrency).",
+    );
+    limit.add(Vec::new(), Value::Int(count(stats.limit)));
+    let mut running = Family::new(
+        "smtp_doctor_exporter_checks_running",
+        "How many checks are running now.",
+    );
+    running.add(Vec::new(), Value::Int(count(stats.running)));
+    let mut requests = Family::new(
+        "smtp_doctor_exporter_requests_total",
+        "HTTP requests answered, by path and status code.",
+    )
+    .counting();
+    for r in &stats.requests {
+        requests.add(
+            vec![("path", r.path.clone()), ("code", r.code.to_string())],
+            Value::Int(count(r.count)),
+        );
+    }
+    let mut checks = Family::new(
+        "smtp_doctor_exporter_checks_total",
+        "Checks run, by module and result (success: no error finding; failure: at least one).",
+    )
+    .counting();
+    let mut seconds = Family::new(
+        "smtp_doctor_exporter_check_seconds_total",
+        "Time spent in checks, by module.",
+    )
+    .counting();
+    for c in &stats.checks {
+        checks.add(
+            vec![
+                ("module", c.module.clone()),
+                ("result", "success".to_string()),
+            ],
+            Value::Int(count(c.success)),
+        );
+        checks.add(
+            vec![
+                ("module", c.module.clone()),
+                ("result", "failure".to_string()),
+            ],
+            Value::Int(count(c.failure)),
+        );
+        seconds.add(
+            vec![("module", c.module.clone())],
+            Value::Seconds(c.seconds),
+        );
+    }
+    for family in [info, started, limit, running, requests, checks, seconds] {
+        family.write(out)?;
+    }
+    Ok(())
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// A sample's value: counts and timestamps print as integers, durations as decimals.
@@ -36,6 +132,8 @@ struct Family {
     /// What a second sample with the same labels does: add up (counts) or nothing (the first
     /// one stands).
     sum_duplicates: bool,
+    /// `# TYPE ... counter` (a `_total` that only grows), else a gauge.
+    counter: bool,
     samples: Vec<(Vec<(&'static str, String)>, Value)>,
 }
 
@@ -45,8 +143,14 @@ impl Family {
             name,
             help,
             sum_duplicates: false,
+            counter: false,
             samples: Vec::new(),
         }
+    }
+
+    fn counting(mut self) -> Family {
+        self.counter = true;
+        self
     }
 
     fn summing(mut self) -> Family {
@@ -71,7 +175,8 @@ impl Family {
             return Ok(());
         }
         writeln!(out, "# HELP {} {}", self.name, escape_help(self.help))?;
-        writeln!(out, "# TYPE {} gauge", self.name)?;
+        let kind = if self.counter { "counter" } else { "gauge" };
+        writeln!(out, "# TYPE {} {kind}", self.name)?;
         for (labels, value) in &self.samples {
             let pairs: Vec<String> = labels
                 .iter()
@@ -81,7 +186,11 @@ impl Family {
                 Value::Int(n) => n.to_string(),
                 Value::Seconds(d) => d.as_secs_f64().to_string(),
             };
-            writeln!(out, "{}{{{}}} {value}", self.name, pairs.join(","))?;
+            if pairs.is_empty() {
+                writeln!(out, "{} {value}", self.name)?;
+            } else {
+                writeln!(out, "{}{{{}}} {value}", self.name, pairs.join(","))?;
+            }
         }
         Ok(())
     }
