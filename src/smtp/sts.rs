@@ -187,111 +187,120 @@ impl Policy {
 /// (at most ten digits). RFC 8461 section 3.2 lets the fields come in any order.
 pub fn parse_policy(text: &str) -> Policy {
     let mut policy = Policy::default();
-    let mut seen_version = false;
-    let mut seen_mode = false;
-    let mut seen_max_age = false;
+    let mut seen = Seen::default();
     for (n, raw) in text.split('\n').enumerate() {
         let line = n + 1;
-        let content = raw.strip_suffix('\r').unwrap_or(raw);
-        let content = content.trim_end_matches([' ', '\t']);
+        let content = raw
+            .strip_suffix('\r')
+            .unwrap_or(raw)
+            .trim_end_matches([' ', '\t']);
         if content.is_empty() {
             continue;
         }
-        let problem = |message: String| PolicyProblem {
-            line: Some(line),
-            message,
+        let outcome = match content.split_once(':') {
+            Some((key, value)) => {
+                let value = value.trim_start_matches([' ', '\t']);
+                policy.field(&mut seen, line, key, value)
+            }
+            None => Err(format!("`{content}` is not `key: value`")),
         };
-        let Some((key, value)) = content.split_once(':') else {
-            policy
-                .problems
-                .push(problem(format!("`{content}` is not `key: value`")));
-            continue;
-        };
-        let value = value.trim_start_matches([' ', '\t']);
-        match key {
-            "version" => {
-                if std::mem::replace(&mut seen_version, true) {
-                    policy
-                        .problems
-                        .push(problem("`version` is given twice".into()));
-                } else if value != "STSv1" {
-                    policy
-                        .problems
-                        .push(problem(format!("the version is `{value}`, not `STSv1`")));
-                }
-                policy.version.get_or_insert_with(|| value.to_string());
-            }
-            "mode" => {
-                if std::mem::replace(&mut seen_mode, true) {
-                    policy
-                        .problems
-                        .push(problem("`mode` is given twice".into()));
-                    continue;
-                }
-                policy.mode = match value {
-                    "enforce" => Some(Mode::Enforce),
-                    "testing" => Some(Mode::Testing),
-                    "none" => Some(Mode::None),
-                    _ => {
-                        policy.problems.push(problem(format!(
-                            "the mode `{value}` is not enforce, testing or none"
-                        )));
-                        None
-                    }
-                };
-            }
-            "max_age" => {
-                if std::mem::replace(&mut seen_max_age, true) {
-                    policy
-                        .problems
-                        .push(problem("`max_age` is given twice".into()));
-                    continue;
-                }
-                let digits = !value.is_empty()
-                    && value.len() <= 10
-                    && value.bytes().all(|b| b.is_ascii_digit());
-                match value.parse::<u64>() {
-                    Ok(age) if digits && age <= MAX_AGE_LIMIT => policy.max_age = Some(age),
-                    Ok(age) if digits => {
-                        policy.max_age = Some(age);
-                        policy.problems.push(problem(format!(
-                            "max_age {age} is above the limit of {MAX_AGE_LIMIT} seconds"
-                        )));
-                    }
-                    _ => policy.problems.push(problem(format!(
-                        "max_age `{value}` is not a number of seconds"
-                    ))),
-                }
-            }
-            "mx" => {
-                if is_mx_pattern(value) {
-                    policy.mx.push(value.to_string());
-                } else {
-                    policy
-                        .problems
-                        .push(problem(format!("`{value}` is not a host name pattern")));
-                }
-            }
-            _ => policy.unknown.push((line, key.to_string())),
+        if let Err(message) = outcome {
+            policy.problems.push(PolicyProblem {
+                line: Some(line),
+                message,
+            });
         }
     }
     let missing = |field: &str| PolicyProblem {
         line: None,
         message: format!("it has no `{field}` line"),
     };
-    if !seen_version {
-        policy.problems.push(missing("version"));
-    }
-    if !seen_mode {
-        policy.problems.push(missing("mode"));
-    }
-    if !seen_max_age {
-        policy.problems.push(missing("max_age"));
+    for (seen, field) in [
+        (seen.version, "version"),
+        (seen.mode, "mode"),
+        (seen.max_age, "max_age"),
+    ] {
+        if !seen {
+            policy.problems.push(missing(field));
+        }
     }
     if policy.mx.is_empty() && matches!(policy.mode, Some(Mode::Enforce | Mode::Testing)) {
         policy.problems.push(missing("mx"));
     }
     policy
+}
+
+/// The fields a policy may give only once, as met so far.
+#[derive(Default)]
+struct Seen {
+    version: bool,
+    mode: bool,
+    max_age: bool,
+}
+
+impl Policy {
+    /// Takes one `key: value` line; `Err` is the problem with it.
+    fn field(
+        &mut self,
+        seen: &mut Seen,
+        line: usize,
+        key: &str,
+        value: &str,
+    ) -> Result<(), String> {
+        let twice = |key: &str| format!("`{key}` is given twice");
+        match key {
+            "version" => {
+                if std::mem::replace(&mut seen.version, true) {
+                    return Err(twice(key));
+                }
+                self.version = Some(value.to_string());
+                if value != "STSv1" {
+                    return Err(format!("the version is `{value}`, not `STSv1`"));
+                }
+            }
+            "mode" => {
+                if std::mem::replace(&mut seen.mode, true) {
+                    return Err(twice(key));
+                }
+                self.mode = Some(match value {
+                    "enforce" => Mode::Enforce,
+                    "testing" => Mode::Testing,
+                    "none" => Mode::None,
+                    _ => {
+                        return Err(format!(
+                            "the mode `{value}` is not enforce, testing or none"
+                        ));
+                    }
+                });
+            }
+            "max_age" => {
+                if std::mem::replace(&mut seen.max_age, true) {
+                    return Err(twice(key));
+                }
+                let digits =
+                    (1..=10).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit());
+                match value.parse::<u64>() {
+                    Ok(age) if digits => {
+                        self.max_age = Some(age);
+                        if age > MAX_AGE_LIMIT {
+                            return Err(format!(
+                                "max_age {age} is above the limit of {MAX_AGE_LIMIT} seconds"
+                            ));
+                        }
+                    }
+                    _ => return Err(format!("max_age `{value}` is not a number of seconds")),
+                }
+            }
+            "mx" => {
+                if !is_mx_pattern(value) {
+                    return Err(format!("`{value}` is not a host name pattern"));
+                }
+                self.mx.push(value.to_string());
+            }
+            _ => self.unknown.push((line, key.to_string())),
+        }
+        Ok(())
+    }
 }
 
 /// A host name, optionally with a leading `*.` (RFC 8461 section 3.2, `sts-policy-mx-value`):
