@@ -20,4 +20,5 @@ mod misbehave;
 mod monitor;
 mod ports;
 mod providers;
+mod sts;
 mod support;
