@@ -400,3 +400,345 @@ fn tls_rpt(domain: &str, policies: &Policies, out: &mut Vec<Finding>) {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::LookupFailure;
+    use crate::model::{
+        Candidate, Endpoint, MxPolicyCheck, Observation, Security, Source, StarttlsObservation,
+        TlsFacts, Verification, VerifyError,
+    };
+    use crate::smtp::sts::parse_policy;
+
+    const GOOD: &str = "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 604800\n";
+
+    fn txt(name: &str, records: &[&str]) -> TxtLookup {
+        TxtLookup {
+            name: name.to_string(),
+            answer: if records.is_empty() {
+                Err(LookupFailure::NxDomain)
+            } else {
+                Ok(records.iter().map(|r| r.to_string()).collect())
+            },
+        }
+    }
+
+    fn tls(trusted: bool, hostname_match: bool, errors: &[(i32, &str)]) -> TlsFacts {
+        TlsFacts {
+            version: "TLSv1.3".into(),
+            cipher: "TLS_AES_128_GCM_SHA256".into(),
+            key_exchange: None,
+            chain: Vec::new(),
+            verification: Verification {
+                trusted,
+                hostname_match: Some(hostname_match),
+                checked_name: Some("mta-sts.example.test".into()),
+                errors: errors
+                    .iter()
+                    .map(|(code, message)| VerifyError {
+                        depth: 0,
+                        code: *code,
+                        message: message.to_string(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    /// A fetch that got `status`, `content_type` and `body` over a valid certificate.
+    fn fetched(status: u16, content_type: &str, body: &str) -> PolicyFetch {
+        let mut fetch = PolicyFetch::new("example.test", 443);
+        fetch.tls = Some(tls(true, true, &[]));
+        fetch.status = Some(status);
+        fetch.content_type = Some(content_type.into());
+        if status == 200 {
+            fetch.body = Some(body.into());
+            fetch.policy = Some(parse_policy(body));
+        }
+        fetch
+    }
+
+    /// The MX host's port 25 probe: STARTTLS with a certificate `valid` or not.
+    fn mx_probe(valid: bool) -> Observation {
+        let mut obs = Observation::new(Endpoint {
+            host: "mx1.example.test".into(),
+            ip: "192.0.2.1".parse().expect("ip"),
+            port: 25,
+            security: Security::Starttls,
+        });
+        obs.starttls = Some(StarttlsObservation {
+            offered: true,
+            reply: None,
+            injected: Vec::new(),
+        });
+        obs.tls = Some(tls(
+            true,
+            valid,
+            if valid {
+                &[]
+            } else {
+                &[(62, "hostname mismatch")]
+            },
+        ));
+        obs
+    }
+
+    fn discovery(
+        records: &[&str],
+        fetch: Option<PolicyFetch>,
+        mx_valid: bool,
+        rpt: &[&str],
+    ) -> Discovery {
+        let mut policies = Policies {
+            mta_sts: MtaSts {
+                txt: txt("_mta-sts.example.test", records),
+                fetch,
+                mx: Vec::new(),
+            },
+            tls_rpt: txt("_smtp._tls.example.test", rpt),
+        };
+        let candidate = Candidate {
+            host: "mx1.example.test".into(),
+            source: Source::Mx,
+            detail: None,
+            ports: vec![(25, Security::Starttls)],
+            addresses: Vec::new(),
+            not_probed: None,
+        };
+        let probe = mx_probe(mx_valid);
+        policies.check_mx(&[candidate], std::iter::once(&probe));
+        Discovery {
+            domain: Some("example.test".into()),
+            policies: Some(policies),
+            ..Discovery::default()
+        }
+    }
+
+    fn ids(discovery: &Discovery) -> Vec<(&'static str, Severity)> {
+        judge(discovery)
+            .into_iter()
+            .map(|f| (f.id.as_str(), f.severity))
+            .collect()
+    }
+
+    const STS: &str = "v=STSv1; id=1";
+    const RPT: &str = "v=TLSRPTv1; rua=mailto:r@example.test";
+
+    #[test]
+    fn the_rules_as_a_table() {
+        use Severity::{Error, Info, Warning};
+        let policy = |text: &str| Some(fetched(200, "text/plain", text));
+        let cases: Vec<(&str, Discovery, Vec<(&str, Severity)>)> = vec![
+            (
+                "nothing published",
+                discovery(&[], None, true, &[]),
+                vec![("mta_sts.absent", Info), ("tls_rpt.absent", Info)],
+            ),
+            (
+                "all good",
+                discovery(&[STS], policy(GOOD), true, &[RPT]),
+                vec![("mta_sts.ok", Info), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "two records: no policy in effect, the MX only warned about",
+                discovery(&[STS, "v=STSv1; id=2"], policy(GOOD), false, &[RPT]),
+                vec![
+                    ("mta_sts.record_multiple", Error),
+                    ("mta_sts.mx_certificate", Warning),
+                    ("tls_rpt.ok", Info),
+                ],
+            ),
+            (
+                "an invalid record",
+                discovery(&["v=STSv1; id=a-b"], policy(GOOD), true, &[RPT]),
+                vec![("mta_sts.record_invalid", Error), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "enforce, MX certificate for another name",
+                discovery(&[STS], policy(GOOD), false, &[RPT]),
+                vec![("mta_sts.mx_certificate", Error), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "enforce, MX outside the patterns",
+                discovery(&[STS], policy(&GOOD.replace("mx1.", "mail.")), true, &[RPT]),
+                vec![("mta_sts.mx_not_covered", Error), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "testing, MX outside the patterns",
+                discovery(
+                    &[STS],
+                    policy(&GOOD.replace("mx1.", "mail.").replace("enforce", "testing")),
+                    true,
+                    &[RPT],
+                ),
+                vec![
+                    ("mta_sts.mode_testing", Info),
+                    ("mta_sts.mx_not_covered", Warning),
+                    ("tls_rpt.ok", Info),
+                ],
+            ),
+            (
+                "mode none: nothing about the MX",
+                discovery(
+                    &[STS],
+                    policy(&GOOD.replace("enforce", "none")),
+                    false,
+                    &[RPT],
+                ),
+                vec![("mta_sts.mode_none", Info), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "a short max_age",
+                discovery(
+                    &[STS],
+                    policy(&GOOD.replace("604800", "3600")),
+                    true,
+                    &[RPT],
+                ),
+                vec![
+                    ("mta_sts.max_age_short", Warning),
+                    ("mta_sts.ok", Info),
+                    ("tls_rpt.ok", Info),
+                ],
+            ),
+            (
+                "an invalid policy",
+                discovery(
+                    &[STS],
+                    policy("version: STSv1\nmode: enforce\n"),
+                    true,
+                    &[RPT],
+                ),
+                vec![("mta_sts.policy_invalid", Error), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "served as HTML",
+                discovery(&[STS], Some(fetched(200, "text/html", GOOD)), true, &[RPT]),
+                vec![("mta_sts.policy_content_type", Error), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "a redirect",
+                discovery(&[STS], Some(fetched(302, "text/html", "")), true, &[RPT]),
+                vec![("mta_sts.policy_redirect", Error), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "a server error",
+                discovery(&[STS], Some(fetched(500, "text/plain", "")), true, &[RPT]),
+                vec![("mta_sts.policy_status", Error), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "a bad TLS-RPT record",
+                discovery(&[], None, true, &["v=TLSRPTv1; rua=r@example.test"]),
+                vec![("mta_sts.absent", Info), ("tls_rpt.invalid", Warning)],
+            ),
+            (
+                "two TLS-RPT records",
+                discovery(&[], None, true, &[RPT, RPT]),
+                vec![("mta_sts.absent", Info), ("tls_rpt.multiple", Warning)],
+            ),
+        ];
+        for (name, discovery, expected) in cases {
+            assert_eq!(ids(&discovery), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn fetch_failures_and_certificates() {
+        use Severity::{Error, Info, Warning};
+        let mut unreachable = PolicyFetch::new("example.test", 443);
+        unreachable.error = Some(crate::model::FetchError {
+            phase: crate::model::FetchPhase::Connect,
+            message: "connection refused".into(),
+            timed_out: false,
+        });
+        assert_eq!(
+            ids(&discovery(&[STS], Some(unreachable), true, &[RPT])),
+            [("mta_sts.policy_unreachable", Error), ("tls_rpt.ok", Info)]
+        );
+        for (facts, words) in [
+            (
+                tls(true, false, &[(62, "hostname mismatch")]),
+                "not valid for",
+            ),
+            (
+                tls(
+                    false,
+                    true,
+                    &[(20, "unable to get local issuer certificate")],
+                ),
+                "not trusted",
+            ),
+            (
+                tls(true, true, &[(10, "certificate has expired")]),
+                "out of its dates",
+            ),
+        ] {
+            let mut fetch = fetched(200, "text/plain", GOOD);
+            fetch.tls = Some(facts);
+            let discovery = discovery(&[STS], Some(fetch), false, &[RPT]);
+            let findings = judge(&discovery);
+            let cert = findings
+                .iter()
+                .find(|f| f.id == FindingId::MtaStsPolicyCertificate)
+                .expect("mta_sts.policy_certificate");
+            assert!(cert.message.contains(words), "{}", cert.message);
+            // The policy is not in effect: its MX findings are warnings.
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.id == FindingId::MtaStsMxCertificate && f.severity == Warning)
+            );
+        }
+        let mut large = fetched(200, "text/plain", GOOD);
+        large.too_large = true;
+        large.policy = None;
+        assert_eq!(
+            ids(&discovery(&[STS], Some(large), true, &[])),
+            [
+                ("mta_sts.policy_too_large", Error),
+                ("tls_rpt.absent", Info)
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_look_ups_are_warnings() {
+        let mut d = discovery(&[], None, true, &[]);
+        if let Some(p) = &mut d.policies {
+            p.mta_sts.txt.answer = Err(LookupFailure::ServFail("SERVFAIL".into()));
+            p.tls_rpt.answer = Err(LookupFailure::Timeout);
+        }
+        assert_eq!(
+            ids(&d),
+            [
+                ("mta_sts.lookup_failed", Severity::Warning),
+                ("tls_rpt.lookup_failed", Severity::Warning)
+            ]
+        );
+        assert!(judge(&Discovery::default()).is_empty());
+    }
+
+    #[test]
+    fn mx_tls_of_a_probe() {
+        assert_eq!(MxTls::of(&mx_probe(true)), MxTls::Valid);
+        assert!(
+            matches!(MxTls::of(&mx_probe(false)), MxTls::Invalid(r) if r.contains("not valid for"))
+        );
+        let mut no_tls = mx_probe(true);
+        no_tls.tls = None;
+        no_tls.starttls = Some(StarttlsObservation {
+            offered: false,
+            reply: None,
+            injected: Vec::new(),
+        });
+        assert!(matches!(MxTls::of(&no_tls), MxTls::NoTls(_)));
+        let mut refused = mx_probe(true);
+        refused.tls = None;
+        refused.state = crate::model::State::Refused;
+        assert!(matches!(MxTls::of(&refused), MxTls::Unknown(_)));
+        let check =
+            MxPolicyCheck::new("MX1.example.test.", &parse_policy(GOOD), std::iter::empty());
+        assert_eq!(check.pattern.as_deref(), Some("mx1.example.test"));
+    }
+}
