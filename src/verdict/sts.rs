@@ -525,11 +525,15 @@ mod tests {
     const STS: &str = "v=STSv1; id=1";
     const RPT: &str = "v=TLSRPTv1; rua=mailto:r@example.test";
 
+    /// (what the case is, the discovery, the findings expected in order).
+    type Case = (&'static str, Discovery, Vec<(&'static str, Severity)>);
+
     #[test]
+    #[expect(clippy::too_many_lines, reason = "one row per rule")]
     fn the_rules_as_a_table() {
         use Severity::{Error, Info, Warning};
         let policy = |text: &str| Some(fetched(200, "text/plain", text));
-        let cases: Vec<(&str, Discovery, Vec<(&str, Severity)>)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "nothing published",
                 discovery(&[], None, true, &[]),
