@@ -10,7 +10,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::support::dns::TestDns;
-use crate::support::https::{HttpsServer, Reply};
+use crate::support::https::{HttpsServer, OpensslWww, Reply};
 use crate::support::pki::{Leaf, TestCa, Validity};
 use crate::support::server::{Scenario, TestServer};
 use crate::support::{assert_finding, assert_no_finding, finding, finding_ids, run_check};
@@ -212,6 +212,48 @@ fn a_good_enforce_policy_with_a_matching_mx_has_no_errors() {
             "{name} {kind}"
         );
     }
+}
+
+/// The same good case against OpenSSL's own web server (`openssl s_server -WWW`), which
+/// answers in HTTP/1.0 with `Content-type: text/plain` and ends the body by closing.
+#[test]
+fn a_policy_from_openssl_s_server_is_read() {
+    let pki = Pki::new();
+    let mx = pki.mx(&[MX]);
+    let web = OpensslWww::start(&pki.leaf(&[POLICY_HOST]), GOOD_POLICY);
+    let dns = dns(&[(&sts_name(), STS_RECORD), (&rpt_name(), RPT_RECORD)]);
+    let (code, doc) = check(&pki, &dns, mx.port(), web.port(), &[]);
+
+    assert_eq!(
+        errors(&doc),
+        Vec::<String>::new(),
+        "{:?}",
+        finding_ids(&doc)
+    );
+    assert_eq!(code, 0);
+    assert_finding(&doc, "mta_sts.ok");
+    let fetch = &doc["domain"]["mta_sts"]["fetch"];
+    assert_eq!(fetch["status"], 200);
+    assert_eq!(fetch["content_type"], "text/plain");
+    assert_eq!(fetch["body_bytes"], GOOD_POLICY.len());
+    assert_eq!(doc["domain"]["mta_sts"]["policy"]["mode"], "enforce");
+    assert_eq!(doc["domain"]["mta_sts"]["mx"][0]["matches"], true);
+}
+
+/// OpenSSL's web server with a certificate for another name: the policy is read, and refused.
+#[test]
+fn openssl_s_server_on_a_certificate_for_another_name() {
+    let pki = Pki::new();
+    let mx = pki.mx(&[MX]);
+    let web = OpensslWww::start(&pki.leaf(&["www.example.test"]), GOOD_POLICY);
+    let dns = dns(&[(&sts_name(), STS_RECORD)]);
+    let (code, doc) = check(&pki, &dns, mx.port(), web.port(), &[]);
+
+    assert_eq!(severity(&doc, "mta_sts.policy_certificate"), "error");
+    assert_eq!(code, 1);
+    let verification = &doc["domain"]["mta_sts"]["fetch"]["tls"]["verification"];
+    assert_eq!(verification["hostname_match"], false);
+    assert_eq!(verification["checked_name"], POLICY_HOST);
 }
 
 #[test]

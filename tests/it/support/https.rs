@@ -4,8 +4,13 @@
 //! serve exactly what a misconfigured web server sends (a redirect, an HTML page, a body past
 //! the bound without a `Content-Length`). Each request's head is kept for the test to read.
 //! Dropping the [`HttpsServer`] stops it.
+//!
+//! [`OpensslWww`] is the real thing beside it: OpenSSL's own `openssl s_server -WWW`, which
+//! serves files from its working directory (`text/plain` for a `.txt`, as HTTP/1.0), started
+//! on loopback by the test and killed when dropped.
 
 use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -172,4 +177,71 @@ fn acceptor(leaf: &Leaf) -> SslAcceptor {
     builder.set_certificate(&cert).expect("set certificate");
     builder.set_private_key(&key).expect("set key");
     builder.build()
+}
+
+/// `openssl s_server -WWW` on 127.0.0.1, serving `/.well-known/mta-sts.txt` from a temporary
+/// directory with `leaf`'s certificate.
+pub struct OpensslWww {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl OpensslWww {
+    /// Starts it with `policy` as the policy file; waits until it accepts connections.
+    pub fn start(leaf: &Leaf, policy: &str) -> OpensslWww {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let well_known = dir.path().join(".well-known");
+        std::fs::create_dir(&well_known).expect("mkdir .well-known");
+        std::fs::write(well_known.join("mta-sts.txt"), policy).expect("write policy");
+        std::fs::write(dir.path().join("cert.pem"), &leaf.cert_pem).expect("write cert");
+        std::fs::write(dir.path().join("key.pem"), &leaf.key_pem).expect("write key");
+        // A free port: bound, read, released (s_server binds it again at once).
+        let port = StdListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new("openssl")
+            .args([
+                "s_server", "-quiet", "-WWW", "-cert", "cert.pem", "-key", "key.pem",
+            ])
+            .arg("-accept")
+            .arg(format!("127.0.0.1:{port}"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl s_server (Debian package openssl)");
+        let server = OpensslWww {
+            child,
+            port,
+            _dir: dir,
+        };
+        let ready = (0..250).any(|_| {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            false
+        });
+        assert!(
+            ready,
+            "openssl s_server did not listen on {port} within 5 s"
+        );
+        server
+    }
+
+    /// The port it listens on (for `--port-map 443=PORT`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for OpensslWww {
+    fn drop(&mut self) {
+        // Our own child, by its handle.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
