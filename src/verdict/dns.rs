@@ -51,7 +51,6 @@ pub fn judge(discovery: &Discovery, observations: &[Observation]) -> Vec<Finding
             if discovery.section(Role::Inbound).is_some() {
                 inbound(domain, discovery, &mut out);
             }
-            out.extend(super::sts::judge(discovery));
         }
     }
     for obs in observations {
