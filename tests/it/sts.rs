@@ -97,14 +97,15 @@ fn check(pki: &Pki, dns: &TestDns, mx_port: u16, https_port: u16, extra: &[&str]
         &ca,
         "--connect-timeout",
         "1s",
-        "--timeout",
-        "3s",
         "--port-map",
         &map_25,
         "--port-map",
         &map_443,
     ];
     args.extend(extra);
+    if !extra.contains(&"--timeout") {
+        args.extend(["--timeout", "3s"]);
+    }
     if !extra.contains(&"--color") {
         args.push("--json");
     }
@@ -545,6 +546,26 @@ fn a_record_without_a_policy_host_is_an_error() {
     assert_eq!(fetch["error"]["phase"], "connect");
     assert_eq!(fetch["error"]["timed_out"], false);
     assert_eq!(fetch["status"], Value::Null);
+}
+
+#[test]
+fn a_policy_host_that_never_answers_costs_one_timeout() {
+    let pki = Pki::new();
+    let mx = pki.mx(&[MX]);
+    // The kernel completes the connection (backlog), nobody ever speaks TLS.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let dns = dns(&[(&sts_name(), STS_RECORD)]);
+    let (code, doc) = check(&pki, &dns, mx.port(), port, &["--timeout", "1s"]);
+
+    assert_eq!(severity(&doc, "mta_sts.policy_unreachable"), "error");
+    assert_eq!(code, 1);
+    let fetch = &doc["domain"]["mta_sts"]["fetch"];
+    assert_eq!(fetch["error"]["phase"], "tls");
+    assert_eq!(fetch["error"]["timed_out"], true);
+    assert!(fetch["timings_ms"]["connect"].as_u64().is_some());
+    assert_eq!(fetch["timings_ms"]["tls"], Value::Null);
+    drop(silent);
 }
 
 #[test]
