@@ -607,6 +607,21 @@ mod tests {
                 ],
             ),
             (
+                "a max_age of exactly a day is not short",
+                discovery(
+                    &[STS],
+                    policy(&GOOD.replace("604800", "86400")),
+                    true,
+                    &[RPT],
+                ),
+                vec![("mta_sts.ok", Info), ("tls_rpt.ok", Info)],
+            ),
+            (
+                "two records, the MX fine: still no policy in effect, so not ok",
+                discovery(&[STS, "v=STSv1; id=2"], policy(GOOD), true, &[RPT]),
+                vec![("mta_sts.record_multiple", Error), ("tls_rpt.ok", Info)],
+            ),
+            (
                 "an invalid policy",
                 discovery(
                     &[STS],
@@ -669,9 +684,12 @@ mod tests {
                 tls(
                     false,
                     true,
-                    &[(20, "unable to get local issuer certificate")],
+                    &[
+                        (10, "certificate has expired"),
+                        (20, "unable to get local issuer certificate"),
+                    ],
                 ),
-                "not trusted",
+                "not trusted (unable to get local issuer certificate)",
             ),
             (
                 tls(true, true, &[(10, "certificate has expired")]),
@@ -704,6 +722,20 @@ mod tests {
                 ("tls_rpt.absent", Info)
             ]
         );
+    }
+
+    #[test]
+    fn the_mx_messages_say_what_senders_do_by_mode() {
+        let message = |policy: &str| {
+            let d = discovery(&[STS], Some(fetched(200, "text/plain", policy)), false, &[]);
+            judge(&d)
+                .into_iter()
+                .find(|f| f.id == FindingId::MtaStsMxCertificate)
+                .map(|f| f.message)
+                .unwrap_or_default()
+        };
+        assert!(message(GOOD).contains("will not deliver"));
+        assert!(message(&GOOD.replace("enforce", "testing")).contains("still deliver"));
     }
 
     #[test]
