@@ -209,6 +209,45 @@ impl PolicyFetch {
     }
 }
 
+/// OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED.
+const DATE_ERRORS: [i32; 2] = [9, 10];
+/// OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH, _EMAIL_MISMATCH and _IP_ADDRESS_MISMATCH.
+const NAME_ERRORS: [i32; 3] = [62, 63, 64];
+
+/// Why a certificate is not valid for the name it was checked against (`name` when none was
+/// recorded), in words: "not trusted (...)", "not valid for NAME (it names ...)", "out of its
+/// dates (...)"; `None` when it is trusted, names it and is within its dates, as MTA-STS
+/// demands of the policy host (RFC 8461 section 3.3) and of each MX host (section 4.2).
+pub fn certificate_problem(tls: &TlsFacts, name: &str) -> Option<String> {
+    let v = &tls.verification;
+    if !v.trusted {
+        let reason = v
+            .errors
+            .iter()
+            .find(|e| !DATE_ERRORS.contains(&e.code) && !NAME_ERRORS.contains(&e.code))
+            .map_or("no chain to a trusted root", |e| e.message.as_str());
+        return Some(format!("not trusted ({reason})"));
+    }
+    if v.hostname_match != Some(true) {
+        let names: Vec<&str> = tls
+            .chain
+            .first()
+            .map(|leaf| leaf.san.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        let names = if names.is_empty() {
+            "no DNS names".to_string()
+        } else {
+            names.join(", ")
+        };
+        let checked = v.checked_name.as_deref().unwrap_or(name);
+        return Some(format!("not valid for {checked} (it names {names})"));
+    }
+    v.errors
+        .iter()
+        .find(|e| DATE_ERRORS.contains(&e.code))
+        .map(|e| format!("out of its dates ({})", e.message))
+}
+
 /// How one address of an MX host fared on TLS, as the policy demands it (RFC 8461 section
 /// 4.2: STARTTLS with a certificate valid for the MX host name).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,21 +284,9 @@ impl MxTls {
     /// What the port 25 probe of one address says about it.
     pub fn of(obs: &Observation) -> MxTls {
         if let Some(tls) = &obs.tls {
-            let v = &tls.verification;
-            let dated = v.errors.iter().find(|e| matches!(e.code, 9 | 10));
-            return match (v.trusted, v.hostname_match, dated) {
-                (true, Some(true), None) => MxTls::Valid,
-                (false, _, _) => MxTls::Invalid(
-                    v.errors
-                        .iter()
-                        .find(|e| !matches!(e.code, 9 | 10 | 62..=64))
-                        .map_or("not trusted".to_string(), |e| e.message.clone()),
-                ),
-                (_, Some(false) | None, _) => MxTls::Invalid(format!(
-                    "not valid for {}",
-                    v.checked_name.as_deref().unwrap_or(&obs.endpoint.host)
-                )),
-                (_, _, Some(e)) => MxTls::Invalid(e.message.clone()),
+            return match certificate_problem(tls, &obs.endpoint.host) {
+                None => MxTls::Valid,
+                Some(problem) => MxTls::Invalid(problem),
             };
         }
         if let Some(error) = &obs.error

@@ -2,7 +2,10 @@
 //! and TLS-RPT (RFC 8460). Pure: no I/O. Each finding says what senders such as Gmail and
 //! Microsoft make of what was seen, and what the domain owner should change.
 
-use crate::model::{Discovery, MtaSts, MxTls, POLICY_SIZE_LIMIT, Policies, PolicyFetch, TxtLookup};
+use crate::model::{
+    Discovery, MtaSts, MxTls, POLICY_SIZE_LIMIT, Policies, PolicyFetch, TxtLookup,
+    certificate_problem,
+};
 use crate::smtp::sts::{MAX_AGE_LIMIT, Mode};
 use crate::verdict::{Finding, FindingId, Severity};
 
@@ -31,39 +34,6 @@ fn finding(id: FindingId, severity: Severity, message: String, advice: String) -
         message,
         advice,
     }
-}
-
-/// Whether the policy host's certificate is valid for its name: trusted, naming the host, in
-/// its dates (RFC 8461 section 3.3 requires a valid certificate for `mta-sts.<domain>`).
-fn certificate_problem(fetch: &PolicyFetch) -> Option<String> {
-    let tls = fetch.tls.as_ref()?;
-    let v = &tls.verification;
-    let dated = v.errors.iter().find(|e| matches!(e.code, 9 | 10));
-    if !v.trusted {
-        let reason = v
-            .errors
-            .iter()
-            .find(|e| !matches!(e.code, 9 | 10 | 62..=64))
-            .map_or("not trusted", |e| e.message.as_str());
-        return Some(format!("is not trusted ({reason})"));
-    }
-    if v.hostname_match != Some(true) {
-        let names: Vec<&str> = tls
-            .chain
-            .first()
-            .map(|leaf| leaf.san.iter().map(String::as_str).collect())
-            .unwrap_or_default();
-        let names = if names.is_empty() {
-            "no DNS names".to_string()
-        } else {
-            names.join(", ")
-        };
-        return Some(format!(
-            "is not valid for {} (it names {names})",
-            fetch.host
-        ));
-    }
-    dated.map(|e| format!("is out of its dates ({})", e.message))
 }
 
 /// The MTA-STS findings, in the order a sender meets the problems.
@@ -213,16 +183,9 @@ fn policy_served(fetch: &PolicyFetch, out: &mut Vec<Finding>) -> bool {
         ));
         return false;
     }
-    let mut ok = true;
-    if let Some(problem) = certificate_problem(fetch) {
-        ok = false;
-        out.push(finding(
-            FindingId::MtaStsPolicyCertificate,
-            Severity::Error,
-            format!("The certificate of {} {problem}; senders refuse a policy fetched over it.", fetch.host),
-            format!("Give the web server of {} a certificate from a public CA that names {} (a wildcard for the domain does too).", fetch.host, fetch.host),
-        ));
-    }
+    let certificate = certificate_finding(fetch);
+    let mut ok = certificate.is_none();
+    out.extend(certificate);
     match fetch.status {
         Some(200) => {}
         Some(status) if (300..400).contains(&status) => {
@@ -274,6 +237,20 @@ fn policy_served(fetch: &PolicyFetch, out: &mut Vec<Finding>) -> bool {
         }
     }
     ok
+}
+
+/// `mta_sts.policy_certificate` when the policy host's certificate is not valid for its name.
+fn certificate_finding(fetch: &PolicyFetch) -> Option<Finding> {
+    let host = &fetch.host;
+    let problem = certificate_problem(fetch.tls.as_ref()?, host)?;
+    Some(finding(
+        FindingId::MtaStsPolicyCertificate,
+        Severity::Error,
+        format!("The certificate of {host} is {problem}; senders refuse a policy fetched over it."),
+        format!(
+            "Give the web server of {host} a certificate from a public CA that names {host} (a wildcard for the domain does too)."
+        ),
+    ))
 }
 
 /// Every MX host against the policy: it must match an `mx` pattern (RFC 8461 section 4.1) and

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use crate::model::{MtaSts, MxTls, PolicyFetch, TxtLookup};
+use crate::model::{MtaSts, MxTls, PolicyFetch, TxtLookup, certificate_problem};
 use crate::report::text::{Tone, clean, field, format_ms, wrapped};
 use crate::run::outcome::CheckReport;
 
@@ -154,29 +154,14 @@ fn write_fetch(fetch: &PolicyFetch, out: &mut dyn Write, color: bool) -> io::Res
     );
     field(out, "fetched", &[value], color, tone)?;
     if let Some(tls) = &fetch.tls {
-        let v = &tls.verification;
-        let good = v.trusted && v.hostname_match == Some(true) && v.errors.is_empty();
-        let text = if good {
-            format!("valid for {} ({})", clean(&fetch.host), tls.version)
-        } else {
-            let errors: Vec<String> = v
-                .errors
-                .iter()
-                .map(|e| clean(&e.message).into_owned())
-                .collect();
-            format!(
-                "not valid for {}: {}",
-                clean(&fetch.host),
-                errors.join("; ")
-            )
+        let (text, tone) = match certificate_problem(tls, &fetch.host) {
+            None => (
+                format!("valid for {} ({})", clean(&fetch.host), tls.version),
+                None,
+            ),
+            Some(problem) => (clean(&problem).into_owned(), Some(Tone::Red)),
         };
-        field(
-            out,
-            "certificate",
-            &[text],
-            color,
-            (!good).then_some(Tone::Red),
-        )?;
+        field(out, "certificate", &[text], color, tone)?;
     }
     Ok(())
 }
