@@ -489,6 +489,45 @@ mod tests {
         }
     }
 
+    /// Every sequence of up to four pieces from a set of awkward ones (separators, line ends,
+    /// multi-byte characters, the grammar's own words): no panic, and whatever comes back is
+    /// consistent (a valid policy has a mode; a valid record has an id).
+    #[test]
+    fn every_short_sequence_of_awkward_pieces() {
+        const PIECES: [&str; 12] = [
+            "v=STSv1",
+            ";",
+            "id=",
+            "=",
+            ":",
+            "\r\n",
+            "\n",
+            "mode: enforce",
+            "*.",
+            "é",
+            " ",
+            "mx:",
+        ];
+        let mut seen = 0;
+        for a in PIECES {
+            for b in PIECES {
+                for c in PIECES {
+                    for d in PIECES {
+                        let text = [a, b, c, d].concat();
+                        let policy = parse_policy(&text);
+                        assert!(!policy.is_valid() || policy.mode.is_some(), "{text:?}");
+                        let record = parse_record(&text);
+                        assert!(!record.is_valid() || record.id.is_some(), "{text:?}");
+                        let _ = is_record(&text);
+                        let _ = mx_matches(&text, a);
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(seen, PIECES.len().pow(4));
+    }
+
     #[test]
     fn mx_patterns_match_one_label_for_the_wildcard() {
         assert!(mx_matches("mail.example.com", "mail.example.com"));

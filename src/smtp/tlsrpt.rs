@@ -158,6 +158,36 @@ mod tests {
         }
     }
 
+    /// Every sequence of up to four awkward pieces: no panic, and a valid record has a report
+    /// address.
+    #[test]
+    fn every_short_sequence_of_awkward_pieces() {
+        const PIECES: [&str; 10] = [
+            "v=TLSRPTv1",
+            ";",
+            "rua=",
+            "=",
+            ",",
+            "mailto:",
+            "https://",
+            "@",
+            "é",
+            " ",
+        ];
+        for a in PIECES {
+            for b in PIECES {
+                for c in PIECES {
+                    for d in PIECES {
+                        let text = [a, b, c, d].concat();
+                        let record = parse_record(&text);
+                        assert!(!record.is_valid() || !record.rua.is_empty(), "{text:?}");
+                        let _ = is_record(&text);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn which_txt_records_count() {
         assert!(is_record("v=TLSRPTv1; rua=mailto:a@example.com"));
