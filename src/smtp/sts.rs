@@ -69,7 +69,7 @@ pub fn parse_record(text: &str) -> Record {
         let Some((name, value)) = field.split_once('=') else {
             record
                 .problems
-                .push(format!("the field `{field}` has no `=`"));
+                .push(format!("the field `{}` has no `=`", excerpt(field)));
             continue;
         };
         if name == "id" {
@@ -79,7 +79,8 @@ pub fn parse_record(text: &str) -> Record {
             }
             if !is_id(value) {
                 record.problems.push(format!(
-                    "the id `{value}` is not 1 to 32 letters and digits"
+                    "the id `{}` is not 1 to 32 letters and digits",
+                    excerpt(value)
                 ));
             }
             record.id = Some(value.to_string());
@@ -88,9 +89,10 @@ pub fn parse_record(text: &str) -> Record {
                 .extensions
                 .push((name.to_string(), value.to_string()));
         } else {
-            record
-                .problems
-                .push(format!("the field `{field}` is not `name=value`"));
+            record.problems.push(format!(
+                "the field `{}` is not `name=value`",
+                excerpt(field)
+            ));
         }
     }
     if record.id.is_none() {
@@ -98,6 +100,17 @@ pub fn parse_record(text: &str) -> Record {
     }
     record
 }
+
+/// At most [`EXCERPT`] characters of untrusted text for a message, `...` marking a cut.
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT) {
+        Some((cut, _)) => format!("{}...", text.get(..cut).unwrap_or("")),
+        None => text.to_string(),
+    }
+}
+
+/// How many characters of a line or value a problem quotes.
+const EXCERPT: usize = 60;
 
 fn is_id(value: &str) -> bool {
     (1..=32).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -202,7 +215,7 @@ pub fn parse_policy(text: &str) -> Policy {
                 let value = value.trim_start_matches([' ', '\t']);
                 policy.field(&mut seen, line, key, value)
             }
-            None => Err(format!("`{content}` is not `key: value`")),
+            None => Err(format!("`{}` is not `key: value`", excerpt(content))),
         };
         if let Err(message) = outcome {
             policy.problems.push(PolicyProblem {
@@ -255,7 +268,7 @@ impl Policy {
                 }
                 self.version = Some(value.to_string());
                 if value != "STSv1" {
-                    return Err(format!("the version is `{value}`, not `STSv1`"));
+                    return Err(format!("the version is `{}`, not `STSv1`", excerpt(value)));
                 }
             }
             "mode" => {
@@ -268,7 +281,8 @@ impl Policy {
                     "none" => Mode::None,
                     _ => {
                         return Err(format!(
-                            "the mode `{value}` is not enforce, testing or none"
+                            "the mode `{}` is not enforce, testing or none",
+                            excerpt(value)
                         ));
                     }
                 });
@@ -288,12 +302,17 @@ impl Policy {
                             ));
                         }
                     }
-                    _ => return Err(format!("max_age `{value}` is not a number of seconds")),
+                    _ => {
+                        return Err(format!(
+                            "max_age `{}` is not a number of seconds",
+                            excerpt(value)
+                        ));
+                    }
                 }
             }
             "mx" => {
                 if !is_mx_pattern(value) {
-                    return Err(format!("`{value}` is not a host name pattern"));
+                    return Err(format!("`{}` is not a host name pattern", excerpt(value)));
                 }
                 self.mx.push(value.to_string());
             }
@@ -543,6 +562,20 @@ mod tests {
         let policy = parse_policy("version: STSv1\nmode: enforce\nmx: *.example.com\nmax_age: 1");
         assert_eq!(policy.pattern_for("mx.example.com"), Some("*.example.com"));
         assert_eq!(policy.pattern_for("mx.example.org"), None);
+    }
+
+    #[test]
+    fn long_lines_are_quoted_in_part() {
+        let line = "é".repeat(5000);
+        let policy = parse_policy(&line);
+        let first = policy
+            .problems
+            .first()
+            .map(|p| p.message.as_str())
+            .unwrap_or("");
+        assert!(first.chars().count() < 100, "{first}");
+        assert!(first.contains("é..."), "{first}");
+        assert_eq!(excerpt("short"), "short");
     }
 
     #[test]

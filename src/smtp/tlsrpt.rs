@@ -2,6 +2,8 @@
 //! domain asks senders to send their daily reports about TLS failures. Never panics on any
 //! input.
 
+use super::sts::excerpt;
+
 /// The labels before the domain where the TXT record lives (RFC 8460 section 3).
 pub const RECORD_LABEL: &str = "_smtp._tls";
 
@@ -60,7 +62,7 @@ pub fn parse_record(text: &str) -> Record {
         let Some((name, value)) = field.split_once('=') else {
             record
                 .problems
-                .push(format!("the field `{field}` has no `=`"));
+                .push(format!("the field `{}` has no `=`", excerpt(field)));
             continue;
         };
         if name != "rua" {
@@ -94,17 +96,20 @@ fn uri_problem(uri: &str) -> Option<String> {
         let ok = address
             .split_once('@')
             .is_some_and(|(local, host)| !local.is_empty() && !host.is_empty());
-        return (!ok).then(|| format!("`{uri}` is not a mailto: address"));
+        return (!ok).then(|| format!("`{}` is not a mailto: address", excerpt(uri)));
     }
     if let Some(rest) = lower.strip_prefix("https://") {
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        return host.is_empty().then(|| format!("`{uri}` has no host"));
+        return host
+            .is_empty()
+            .then(|| format!("`{}` has no host", excerpt(uri)));
     }
     if uri.is_empty() {
         return Some("an empty report address".into());
     }
     Some(format!(
-        "`{uri}` is neither a mailto: nor an https: address"
+        "`{}` is neither a mailto: nor an https: address",
+        excerpt(uri)
     ))
 }
 

@@ -6,7 +6,7 @@ use crate::model::{
     Discovery, MtaSts, MxTls, POLICY_SIZE_LIMIT, Policies, PolicyFetch, TxtLookup,
     certificate_problem,
 };
-use crate::smtp::sts::{MAX_AGE_LIMIT, Mode};
+use crate::smtp::sts::{MAX_AGE_LIMIT, Mode, excerpt};
 use crate::verdict::{Finding, FindingId, Severity};
 
 /// A `max_age` below this (one day) makes the policy lapse between a sender's visits, so a
@@ -153,7 +153,8 @@ fn record_findings(
                 FindingId::MtaStsRecordInvalid,
                 Severity::Error,
                 format!(
-                    "The MTA-STS record {text:?} is not valid: {}; senders ignore it.",
+                    "The MTA-STS record \"{}\" is not valid: {}; senders ignore it.",
+                    excerpt(text),
                     record.problems.join("; ")
                 ),
                 "Write it as `v=STSv1; id=20240101T000000` (RFC 8461 section 3.1): the id 1 to 32 letters and digits, changed whenever the policy changes.".into(),
@@ -352,7 +353,8 @@ fn tls_rpt(domain: &str, policies: &Policies, out: &mut Vec<Finding>) {
             FindingId::TlsRptInvalid,
             Severity::Warning,
             format!(
-                "The TLS-RPT record {text:?} is not valid: {}; senders send no reports.",
+                "The TLS-RPT record \"{}\" is not valid: {}; senders send no reports.",
+                excerpt(text),
                 record.problems.join("; ")
             ),
             "Write it as `v=TLSRPTv1; rua=mailto:tls-reports@<domain>` (one or more mailto: or https: addresses, comma-separated; RFC 8460 section 3).".into(),

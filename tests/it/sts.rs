@@ -257,6 +257,47 @@ fn openssl_s_server_on_a_certificate_for_another_name() {
     assert_eq!(verification["checked_name"], POLICY_HOST);
 }
 
+/// Prints the table of a broken policy (HTML on a wrong-name certificate, an MX outside the
+/// patterns) for a person to read:
+/// `cargo test --test it sts::table_of_a_broken_policy -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints a report; run by hand"]
+fn table_of_a_broken_policy() {
+    let pki = Pki::new();
+    let mx = pki.mx(&["other.example.test"]);
+    let html = "<html><body>It works!</body></html>\nmx: mx1.example.test\n";
+    let reply = Reply::new(200, "OK", html.as_bytes().to_vec()).header("Content-Type", "text/html");
+    let web = pki.policy_host(&["www.example.test"], reply);
+    let dns = dns(&[
+        (&sts_name(), STS_RECORD),
+        (&rpt_name(), "v=TLSRPTv1; rua=tlsrpt@example.test"),
+    ]);
+    let resolver = dns.addr().to_string();
+    let ca = pki.ca_file.display().to_string();
+    let (map_25, map_443) = (format!("25={}", mx.port()), format!("443={}", web.port()));
+    let run = crate::support::run_raw(
+        &[
+            "check",
+            DOMAIN,
+            "--inbound",
+            "--resolver",
+            &resolver,
+            "--ca-file",
+            &ca,
+            "--timeout",
+            "3s",
+            "--port-map",
+            &map_25,
+            "--port-map",
+            &map_443,
+            "--color",
+            "never",
+        ],
+        &[],
+    );
+    println!("exit {}\n{}{}", run.code, run.stdout, run.stderr);
+}
+
 #[test]
 fn the_table_has_one_block_per_policy() {
     let pki = Pki::new();
