@@ -11,6 +11,9 @@
 //! - receiving (inbound): the MX hosts by preference (the first [`MX_PROBE_LIMIT`]), every
 //!   address on port 25 with STARTTLS, the certificate checked against the MX host name.
 //!
+//! Beside them, a domain's inbound transport policies: the MTA-STS and TLS-RPT TXT records and
+//! the MTA-STS policy fetch ([`crate::probe::sts`]), each MX host then checked against it.
+//!
 //! Look-ups run concurrently with each other and with probes: the sending side starts probing a
 //! preset's hosts and the SRV targets while the MX look-up is still out. The run's
 //! [`Resolver`] asks each question once, however many parts of the run need the answer. Every
