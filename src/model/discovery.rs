@@ -194,6 +194,8 @@ pub struct Discovery {
     pub srv_failures: Vec<(String, LookupFailure)>,
     /// `--port-map` as given (FROM, TO).
     pub port_map: Vec<(u16, u16)>,
+    /// A mail domain's inbound transport policies (MTA-STS, TLS-RPT); `None` for a server.
+    pub policies: Option<crate::model::Policies>,
 }
 
 impl Discovery {

@@ -1,13 +1,15 @@
 //! The probe engine: one [`session`] per endpoint, and one fan-out ([`Pool`]) that every
 //! pipeline uses to run its probes at once under a shared bound and the run's deadline.
 //! Failures of the server are data in the [`Observation`], never an `Err`. After the probes,
-//! [`auth`] runs the credential check (`--user`) on connections of its own.
+//! [`auth`] runs the credential check (`--user`) on connections of its own, and [`sts`] fetches
+//! a domain's MTA-STS policy over HTTPS.
 
 pub mod auth;
 mod connect;
 pub mod pace;
 pub mod polite;
 mod session;
+pub mod sts;
 
 pub(crate) use session::no_route;
 

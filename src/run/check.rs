@@ -31,6 +31,8 @@ pub async fn run_with(plan: &CheckPlan, tls: &TlsClient) -> Result<CheckReport, 
     let outcome = discover::run(plan, &tls).await?;
     let observations = outcome.observations;
     let mut findings = verdict::dns::judge(&outcome.discovery, &observations);
+    // A mail domain's inbound policies (MTA-STS, TLS-RPT), after its DNS findings.
+    findings.extend(verdict::sts::judge(&outcome.discovery));
     findings.extend(verdict::judge(&observations));
     let provider = judge_provider(plan, &outcome.discovery, &observations, &mut findings);
     let credentials = match &plan.auth {

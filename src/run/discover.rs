@@ -11,6 +11,9 @@
 //! - receiving (inbound): the MX hosts by preference (the first [`MX_PROBE_LIMIT`]), every
 //!   address on port 25 with STARTTLS, the certificate checked against the MX host name.
 //!
+//! Beside them, a domain's inbound transport policies: the MTA-STS and TLS-RPT TXT records and
+//! the MTA-STS policy fetch ([`crate::probe::sts`]), each MX host then checked against it.
+//!
 //! Look-ups run concurrently with each other and with probes: the sending side starts probing a
 //! preset's hosts and the SRV targets while the MX look-up is still out. The run's
 //! [`Resolver`] asks each question once, however many parts of the run need the answer. Every
@@ -117,6 +120,7 @@ pub async fn run(plan: &CheckPlan, tls: &TlsClient) -> Result<Discovered, SetupE
         resolver,
         deadline,
         pool: Pool::new(CHECK_CONCURRENCY, &plan.options, tls, deadline),
+        tls,
     };
     let mut found = engine.target().await?;
     found.discovery.queries = engine
@@ -209,6 +213,7 @@ struct Engine<'a> {
     resolver: Option<Resolver>,
     deadline: Instant,
     pool: Pool<'a>,
+    tls: &'a TlsClient,
 }
 
 impl<'a> Engine<'a> {
@@ -319,12 +324,30 @@ impl<'a> Engine<'a> {
                 None
             }
         };
-        let (sending, receiving) = tokio::join!(sending, self.inbound(domain));
+        // MTA-STS and TLS-RPT (RFC 8461, RFC 8460) are looked up and fetched beside the probes.
+        let policies = crate::probe::sts::policies(
+            domain,
+            self.resolver.as_ref(),
+            |host| async move {
+                let resolved = self.resolve(&host).await;
+                (resolved.addresses, resolved.queries)
+            },
+            self.tls,
+            &self.plan.options,
+            self.deadline,
+        );
+        let (sending, receiving, mut policies) =
+            tokio::join!(sending, self.inbound(domain), policies);
+        policies.check_mx(
+            &receiving.candidates,
+            receiving.probed.iter().map(|p| &p.observation),
+        );
         let mut found = Found {
             discovery: Discovery {
                 kind,
                 domain: Some(domain.to_string()),
                 mx: Some(self.mx(domain).await),
+                policies: Some(policies),
                 ..Discovery::default()
             },
             ..Found::default()

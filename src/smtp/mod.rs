@@ -1,10 +1,13 @@
-//! Sans-IO SMTP pieces: the reply reader, EHLO parsing and command formatting.
+//! Sans-IO SMTP pieces: the reply reader, EHLO parsing and command formatting, and the
+//! inbound transport policies' texts (MTA-STS in [`sts`], TLS-RPT in [`tlsrpt`]).
 //! No sockets and no tokio here; the probe feeds bytes in and takes replies out.
 
 mod ehlo;
 pub mod message;
 mod reply;
 pub mod sasl;
+pub mod sts;
+pub mod tlsrpt;
 
 pub use ehlo::{Ehlo, Keyword};
 pub use reply::{EnhancedCode, ParsedReply, Reply, ReplyError, ReplyLimits, ReplyParser};

@@ -67,6 +67,56 @@ pub enum FindingId {
     DnsPtrMismatch,
     /// A host has AAAA records, every IPv6 endpoint fails, and IPv4 works.
     DnsIpv6OnlyBroken,
+    /// The domain publishes no MTA-STS record (`_mta-sts` TXT): senders deliver with opportunistic TLS.
+    MtaStsAbsent,
+    /// The `_mta-sts` TXT look-up failed (SERVFAIL, timeout): whether a policy exists is unknown.
+    MtaStsLookupFailed,
+    /// Several `v=STSv1` TXT records: senders treat the domain as having no policy (RFC 8461 section
+    /// 3.1).
+    MtaStsRecordMultiple,
+    /// The `v=STSv1` TXT record does not follow RFC 8461 section 3.1 (no or a bad `id`, a bad field).
+    MtaStsRecordInvalid,
+    /// The record is there but the policy could not be fetched over HTTPS (no address, refused,
+    /// timed out, TLS handshake failed, no valid HTTP response).
+    MtaStsPolicyUnreachable,
+    /// The policy host's certificate is not valid for `mta-sts.<domain>` (untrusted, another name,
+    /// out of its dates).
+    MtaStsPolicyCertificate,
+    /// The policy URL answers with a redirect, which senders must not follow (RFC 8461 section 3.3).
+    MtaStsPolicyRedirect,
+    /// The policy URL answers with an HTTP status other than 200 (and not a redirect).
+    MtaStsPolicyStatus,
+    /// The policy is served with a content type other than `text/plain` (an HTML page, say).
+    MtaStsPolicyContentType,
+    /// The policy body is larger than the bound (64 KiB): not a policy.
+    MtaStsPolicyTooLarge,
+    /// The policy file does not follow RFC 8461 section 3.2; the message names the line.
+    MtaStsPolicyInvalid,
+    /// The policy is in mode `testing`: failures are reported, mail is still delivered.
+    MtaStsModeTesting,
+    /// The policy is in mode `none`: the domain withdraws its policy.
+    MtaStsModeNone,
+    /// The policy's `max_age` is under a day: senders forget it between visits.
+    MtaStsMaxAgeShort,
+    /// An MX host matches none of the policy's `mx` patterns (an error in mode `enforce`: senders
+    /// will not deliver there).
+    MtaStsMxNotCovered,
+    /// An MX host gives no TLS, or a certificate not valid for its name, on port 25 (an error in mode
+    /// `enforce`).
+    MtaStsMxCertificate,
+    /// The MTA-STS policy is served correctly and every MX host matches it with a valid certificate.
+    MtaStsOk,
+    /// The domain publishes no TLS-RPT record (`_smtp._tls` TXT): nobody tells it about TLS failures.
+    TlsRptAbsent,
+    /// The `_smtp._tls` TXT look-up failed (SERVFAIL, timeout).
+    TlsRptLookupFailed,
+    /// Several `v=TLSRPTv1` records: senders treat the domain as having none (RFC 8460 section 3).
+    TlsRptMultiple,
+    /// The TLS-RPT record does not follow RFC 8460 section 3 (no `rua`, an address that is not
+    /// `mailto:` or `https:`).
+    TlsRptInvalid,
+    /// The domain asks for TLS reports; the message names where they go.
+    TlsRptOk,
     /// An MX host greets or says EHLO with a name that is neither its MX name nor its PTR name.
     SmtpNameMismatch,
     /// Connected, but no greeting within `--timeout` (and no TLS either).
@@ -218,6 +268,28 @@ impl FindingId {
         FindingId::DnsPtrMissing,
         FindingId::DnsPtrMismatch,
         FindingId::DnsIpv6OnlyBroken,
+        FindingId::MtaStsAbsent,
+        FindingId::MtaStsLookupFailed,
+        FindingId::MtaStsRecordMultiple,
+        FindingId::MtaStsRecordInvalid,
+        FindingId::MtaStsPolicyUnreachable,
+        FindingId::MtaStsPolicyCertificate,
+        FindingId::MtaStsPolicyRedirect,
+        FindingId::MtaStsPolicyStatus,
+        FindingId::MtaStsPolicyContentType,
+        FindingId::MtaStsPolicyTooLarge,
+        FindingId::MtaStsPolicyInvalid,
+        FindingId::MtaStsModeTesting,
+        FindingId::MtaStsModeNone,
+        FindingId::MtaStsMaxAgeShort,
+        FindingId::MtaStsMxNotCovered,
+        FindingId::MtaStsMxCertificate,
+        FindingId::MtaStsOk,
+        FindingId::TlsRptAbsent,
+        FindingId::TlsRptLookupFailed,
+        FindingId::TlsRptMultiple,
+        FindingId::TlsRptInvalid,
+        FindingId::TlsRptOk,
         FindingId::SmtpNameMismatch,
         FindingId::SmtpNoBanner,
         FindingId::SmtpTimeout,
@@ -273,6 +345,7 @@ impl FindingId {
     ];
 
     /// The stable dotted id, e.g. `cert.expired`.
+    #[expect(clippy::too_many_lines, reason = "one arm per finding id")]
     pub fn as_str(self) -> &'static str {
         match self {
             FindingId::PortRefused => "port.refused",
@@ -300,6 +373,28 @@ impl FindingId {
             FindingId::DnsPtrMissing => "dns.ptr_missing",
             FindingId::DnsPtrMismatch => "dns.ptr_mismatch",
             FindingId::DnsIpv6OnlyBroken => "dns.ipv6_only_broken",
+            FindingId::MtaStsAbsent => "mta_sts.absent",
+            FindingId::MtaStsLookupFailed => "mta_sts.lookup_failed",
+            FindingId::MtaStsRecordMultiple => "mta_sts.record_multiple",
+            FindingId::MtaStsRecordInvalid => "mta_sts.record_invalid",
+            FindingId::MtaStsPolicyUnreachable => "mta_sts.policy_unreachable",
+            FindingId::MtaStsPolicyCertificate => "mta_sts.policy_certificate",
+            FindingId::MtaStsPolicyRedirect => "mta_sts.policy_redirect",
+            FindingId::MtaStsPolicyStatus => "mta_sts.policy_status",
+            FindingId::MtaStsPolicyContentType => "mta_sts.policy_content_type",
+            FindingId::MtaStsPolicyTooLarge => "mta_sts.policy_too_large",
+            FindingId::MtaStsPolicyInvalid => "mta_sts.policy_invalid",
+            FindingId::MtaStsModeTesting => "mta_sts.mode_testing",
+            FindingId::MtaStsModeNone => "mta_sts.mode_none",
+            FindingId::MtaStsMaxAgeShort => "mta_sts.max_age_short",
+            FindingId::MtaStsMxNotCovered => "mta_sts.mx_not_covered",
+            FindingId::MtaStsMxCertificate => "mta_sts.mx_certificate",
+            FindingId::MtaStsOk => "mta_sts.ok",
+            FindingId::TlsRptAbsent => "tls_rpt.absent",
+            FindingId::TlsRptLookupFailed => "tls_rpt.lookup_failed",
+            FindingId::TlsRptMultiple => "tls_rpt.multiple",
+            FindingId::TlsRptInvalid => "tls_rpt.invalid",
+            FindingId::TlsRptOk => "tls_rpt.ok",
             FindingId::SmtpNameMismatch => "smtp.name_mismatch",
             FindingId::SmtpNoBanner => "smtp.no_banner",
             FindingId::SmtpTimeout => "smtp.timeout",

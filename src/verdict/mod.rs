@@ -9,6 +9,7 @@ pub mod network;
 pub mod provider;
 pub mod recommend;
 pub mod smtputf8;
+pub mod sts;
 pub mod weight;
 
 pub use id::FindingId;

@@ -21,4 +21,5 @@ mod monitor;
 mod ports;
 mod providers;
 mod serve;
+mod sts;
 mod support;

@@ -1,5 +1,6 @@
 //! The human report of a mail domain: its two sections (sending, receiving), each with the
-//! hosts it considered and where they came from, then its overview table; and per endpoint,
+//! hosts it considered and where they came from, then its overview table, then its inbound
+//! policies (MTA-STS, TLS-RPT: [`super::sts`]); and per endpoint,
 //! where it came from, where `--port-map` sent the connection and its reverse DNS.
 
 use std::io::{self, Write};
@@ -66,7 +67,7 @@ pub(super) fn write_sections(
             writeln!(out, "{}", line.trim_end())?;
         }
     }
-    Ok(())
+    super::sts::write_blocks(report, out, color)
 }
 
 /// The MX records as DNS gave them (by preference), or why there are none.

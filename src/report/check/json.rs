@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::json_auth as auth;
+use super::json_sts;
 use crate::dns::{Exchange, LookupFailure, ReverseDns};
 use crate::model::{
     Candidate, ConfigOrigin, Discovery, NotProbed, Observation, Section, Security, UserConfig,
@@ -348,6 +349,8 @@ struct DomainJson<'a> {
     name: &'a str,
     submission: Option<SectionJson<'a>>,
     inbound: Option<InboundJson<'a>>,
+    mta_sts: Option<json_sts::MtaStsJson<'a>>,
+    tls_rpt: Option<json_sts::TlsRptJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -458,6 +461,8 @@ impl<'a> DomainJson<'a> {
                 .section(crate::model::Role::Submission)
                 .map(SectionJson::from),
             inbound,
+            mta_sts: discovery.policies.as_ref().map(|p| (&p.mta_sts).into()),
+            tls_rpt: discovery.policies.as_ref().map(|p| (&p.tls_rpt).into()),
         })
     }
 }

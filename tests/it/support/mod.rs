@@ -7,6 +7,7 @@ pub mod daemon;
 pub mod dns;
 pub mod dovecot;
 pub mod exim;
+pub mod https;
 pub mod mta;
 pub mod netns;
 pub mod pki;
