@@ -194,6 +194,8 @@ pub struct Discovery {
     pub srv_failures: Vec<(String, LookupFailure)>,
     /// `--port-map` as given (FROM, TO).
     pub port_map: Vec<(u16, u16)>,
+    /// DANE (RFC 7672) of a mail domain's MX hosts; `None` for a typed server.
+    pub dane: Option<crate::model::DaneFacts>,
 }
 
 impl Discovery {

@@ -4,12 +4,14 @@
 //! renderers show them.
 
 pub mod config;
+pub mod dane;
 pub mod discovery;
 pub mod observation;
 pub mod preset;
 pub mod progress;
 
 pub use config::*;
+pub use dane::*;
 pub use discovery::*;
 pub use observation::*;
 pub use preset::*;

@@ -32,6 +32,7 @@ pub async fn run_with(plan: &CheckPlan, tls: &TlsClient) -> Result<CheckReport, 
     let observations = outcome.observations;
     let mut findings = verdict::dns::judge(&outcome.discovery, &observations);
     findings.extend(verdict::judge(&observations));
+    findings.extend(verdict::dane::judge(&outcome.discovery, &observations));
     let provider = judge_provider(plan, &outcome.discovery, &observations, &mut findings);
     let credentials = match &plan.auth {
         Some(request) => {

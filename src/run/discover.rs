@@ -37,6 +37,8 @@ use crate::run::plan::{CheckPlan, SetupError};
 use crate::target::{Host, is_host_name};
 use crate::tls::TlsClient;
 
+mod dane;
+
 /// How many SRV targets of one service are probed at most.
 pub const SRV_TARGET_LIMIT: usize = 4;
 /// Submission ports probed for a host that names no ports of its own (a guess, an SRV target
@@ -112,9 +114,17 @@ pub async fn run(plan: &CheckPlan, tls: &TlsClient) -> Result<Discovered, SetupE
         Err(_) if dns_optional => None,
         Err(e) => return Err(SetupError(e.to_string())),
     };
+    let dane = match &resolver {
+        Some(resolver) if !plan.target.names_a_server() => Some(dane::Validator::new(
+            resolver,
+            plan.trust_anchor.as_deref(),
+        )?),
+        _ => None,
+    };
     let engine = Engine {
         plan,
         resolver,
+        dane,
         deadline,
         pool: Pool::new(CHECK_CONCURRENCY, &plan.options, tls, deadline),
     };
@@ -207,6 +217,8 @@ struct SrvFound {
 struct Engine<'a> {
     plan: &'a CheckPlan,
     resolver: Option<Resolver>,
+    /// The validating resolver of the DANE look-ups (a mail domain only).
+    dane: Option<dane::Validator>,
     deadline: Instant,
     pool: Pool<'a>,
 }
@@ -319,12 +331,14 @@ impl<'a> Engine<'a> {
                 None
             }
         };
-        let (sending, receiving) = tokio::join!(sending, self.inbound(domain));
+        let (sending, receiving, dane) =
+            tokio::join!(sending, self.inbound(domain), self.dane(domain));
         let mut found = Found {
             discovery: Discovery {
                 kind,
                 domain: Some(domain.to_string()),
                 mx: Some(self.mx(domain).await),
+                dane,
                 ..Discovery::default()
             },
             ..Found::default()
@@ -345,6 +359,21 @@ impl<'a> Engine<'a> {
         }
         found.discovery.preset = self.domain_preset(domain).await.map(|m| m.choice());
         found
+    }
+
+    /// DANE of the MX hosts the inbound section probes (the same list: the MX answer is asked
+    /// once), looked up beside their probes.
+    async fn dane(&self, domain: &str) -> Option<crate::model::DaneFacts> {
+        let validator = self.dane.as_ref()?;
+        let hosts = match self.mx(domain).await {
+            Ok(records) => dane::mx_hosts(&records, self.plan.discovery.mx_limit),
+            Err(_) => Vec::new(),
+        };
+        Some(
+            validator
+                .look_up(domain, &hosts, self.plan.family, self.deadline)
+                .await,
+        )
     }
 
     /// The run's provider decision for a domain ([`Catalog::for_domain`]), with the MX hosts

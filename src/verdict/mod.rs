@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod dane;
 pub mod dns;
 mod id;
 pub mod monitor;
@@ -617,6 +618,7 @@ mod tests {
             sha256: "00".into(),
             self_issued: false,
             is_ca: false,
+            digests: Default::default(),
         }
     }
 

@@ -8,6 +8,7 @@ mod config;
 pub mod domain;
 pub mod json;
 mod json_auth;
+mod json_dane;
 pub mod nagios;
 pub mod overview;
 pub mod prometheus;
