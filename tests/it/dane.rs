@@ -42,6 +42,19 @@ impl Setup {
 
     /// `check DOMAIN --json` against `dns` (trusting its anchor), port 25 mapped to `mx`.
     fn check(&self, dns: &SignedDns, domain: &str, mx: &TestServer) -> (i32, Value) {
+        let args = self.args(dns, domain, mx);
+        let mut refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        refs.push("--json");
+        let (code, doc, stderr) = run_check(&refs);
+        // SMTP_DOCTOR_TEST_DUMP=1 cargo test --test it dane:: -- --nocapture
+        if std::env::var_os("SMTP_DOCTOR_TEST_DUMP").is_some() {
+            eprintln!("exit {code}\n{doc:#}\nstderr: {stderr}");
+        }
+        (code, doc)
+    }
+
+    /// The arguments of a check of `domain` (without `--json`).
+    fn args(&self, dns: &SignedDns, domain: &str, mx: &TestServer) -> Vec<String> {
         let anchor = self.dir.path().join("anchor.key");
         std::fs::write(&anchor, dns.trust_anchor()).expect("write trust anchor");
         let port_map = format!("25={}", mx.port());
@@ -61,20 +74,21 @@ impl Setup {
             "1s",
             "--timeout",
             "2s",
-            "--json",
+            "--color",
+            "never",
         ];
-        let (code, doc, stderr) = run_check(&args);
-        // SMTP_DOCTOR_TEST_DUMP=1 cargo test --test it dane:: -- --nocapture
-        if std::env::var_os("SMTP_DOCTOR_TEST_DUMP").is_some() {
-            eprintln!("exit {code}\n{doc:#}\nstderr: {stderr}");
-        }
-        (code, doc)
+        args.iter().map(|s| s.to_string()).collect()
     }
 }
 
-/// A STARTTLS server for `leaf`.
+/// A STARTTLS server for `leaf`, greeting as `mx.dane.test`.
 fn mx_server(leaf: Leaf) -> TestServer {
-    TestServer::start(Scenario::new().identity(leaf).greeting(220, &["mx ESMTP"]))
+    TestServer::start(
+        Scenario::new()
+            .identity(leaf)
+            .greeting(220, &["mx.dane.test ESMTP"])
+            .ehlo_domain("mx.dane.test"),
+    )
 }
 
 /// SHA-256 of the leaf's SubjectPublicKeyInfo (the data of a `3 1 1` record).
@@ -148,6 +162,34 @@ fn a_signed_3_1_1_record_matching_the_leaf_is_in_effect() {
         .expect("a TLSA query in the log");
     assert_eq!(tlsa["name"], "_25._tcp.mx.dane.test");
     assert_eq!(tlsa["dnssec"], "secure");
+}
+
+#[test]
+fn the_table_shows_a_dane_block() {
+    let setup = Setup::new();
+    let leaf = setup.leaf("mx.dane.test", false);
+    let dns = signed(&[(3, 1, 1, spki_sha256(&leaf.cert_pem))]);
+    let mx = mx_server(leaf);
+    let args = setup.args(&dns, "dane.test", &mx);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = crate::support::run_raw(&refs, &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let out = &run.stdout;
+    if std::env::var_os("SMTP_DOCTOR_TEST_DUMP").is_some() {
+        eprintln!("{out}");
+    }
+    for expected in [
+        "DANE (RFC 7672)",
+        "DNSSEC validated by smtp-doctor itself, from --trust-anchor",
+        "secure (validated by smtp-doctor)",
+        "mx.dane.test (_25._tcp.mx.dane.test",
+        "in effect",
+        "3 1 1 ",
+        "127.0.0.1: 3 1 1 ",
+        "matches the server certificate",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing:\n{out}");
+    }
 }
 
 #[test]

@@ -66,7 +66,7 @@ pub(super) fn write_sections(
             writeln!(out, "{}", line.trim_end())?;
         }
     }
-    Ok(())
+    super::domain_dane::write(report, out, color)
 }
 
 /// The MX records as DNS gave them (by preference), or why there are none.

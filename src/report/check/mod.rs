@@ -6,6 +6,7 @@ pub mod auth;
 pub mod batch;
 mod config;
 pub mod domain;
+mod domain_dane;
 pub mod json;
 mod json_auth;
 mod json_dane;
