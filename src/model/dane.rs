@@ -44,7 +44,7 @@ pub struct DaneHost {
     /// The MX host name.
     pub host: String,
     /// The DNSSEC state of its address records (the weakest of A and AAAA), asked only when the
-    /// host has TLSA records; RFC 7672 section 2.2.2: a sender asks for TLSA only when they are
+    /// host has TLSA records; RFC 7672 section 2.2.3: a sender asks for TLSA only when they are
     /// secure.
     pub addresses: Option<Dnssec>,
     /// Where the TLSA records are: `_25._tcp.<host>`.

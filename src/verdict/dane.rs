@@ -394,7 +394,7 @@ fn void(domain: &str, dane: &DaneFacts, host: &DaneHost) -> Finding {
         )
     } else {
         format!(
-            "{owner} has signed TLSA records, but the addresses of {name} are not DNSSEC-validated ({}): senders do not use DANE for it (RFC 7672 section 2.2.2).",
+            "{owner} has signed TLSA records, but the addresses of {name} are not DNSSEC-validated ({}): senders do not use DANE for it (RFC 7672 section 2.2.3).",
             host.addresses.unwrap_or(Dnssec::Indeterminate).describe()
         )
     };

@@ -166,13 +166,28 @@ fn records_senders_skip() {
     assert!(unusable(&tlsa(3, 1, 1, digest)).is_none());
 }
 
-/// The findings of `mx.example.test` on port 25 with `records`, all answers secure.
+/// The findings of `mx.example.test` on port 25 with `records`, every answer secure or
+/// every answer insecure.
 fn judged(records: Vec<Tlsa>, facts: Option<TlsFacts>, secure: bool) -> Vec<FindingId> {
     let state = if secure {
         Dnssec::Secure
     } else {
         Dnssec::Insecure
     };
+    judged_with(records, facts, state, state)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The findings (with severities) with the MX answer in state `mx` and the TLSA answer in
+/// state `tlsa_state`.
+fn judged_with(
+    records: Vec<Tlsa>,
+    facts: Option<TlsFacts>,
+    mx: Dnssec,
+    tlsa_state: Dnssec,
+) -> Vec<(FindingId, Severity)> {
     let ip: IpAddr = "192.0.2.25".parse().unwrap();
     let mut observation = Observation::new(Endpoint {
         host: "mx.example.test".into(),
@@ -185,25 +200,50 @@ fn judged(records: Vec<Tlsa>, facts: Option<TlsFacts>, secure: bool) -> Vec<Find
         domain: Some("example.test".into()),
         dane: Some(DaneFacts {
             trust_anchor: "root".into(),
-            mx: Some(state),
+            mx: Some(mx),
             hosts: vec![DaneHost {
                 host: "mx.example.test".into(),
                 addresses: Some(Dnssec::Secure),
                 tlsa_name: "_25._tcp.mx.example.test".into(),
-                tlsa: if records.is_empty() {
+                tlsa: if records.is_empty() && tlsa_state == Dnssec::Bogus {
+                    Err(LookupFailure::ServFail("DNSSEC validation failed".into()))
+                } else if records.is_empty() {
                     Err(LookupFailure::NxDomain)
                 } else {
                     Ok(records)
                 },
-                tlsa_dnssec: state,
+                tlsa_dnssec: tlsa_state,
             }],
         }),
         ..Discovery::default()
     };
     judge(&discovery, &[observation])
         .into_iter()
-        .map(|f| f.id)
+        .map(|f| (f.id, f.severity))
         .collect()
+}
+
+#[test]
+fn bogus_answers_by_what_is_known() {
+    let p = pki();
+    let facts = || Some(tls(&[&p.leaf, &p.ca], true, true));
+    let current = tlsa(3, 1, 1, sha256(&p.leaf_spki));
+    // Records found, but the MX answer does not validate: validating senders defer mail.
+    assert_eq!(
+        judged_with(vec![current], facts(), Dnssec::Bogus, Dnssec::Secure),
+        vec![(FindingId::DaneBogus, Severity::Error)]
+    );
+    // The TLSA answer itself is bogus: whether records exist is unknown.
+    assert_eq!(
+        judged_with(Vec::new(), facts(), Dnssec::Secure, Dnssec::Bogus),
+        vec![(FindingId::DaneBogus, Severity::Warning)]
+    );
+    // Signed TLSA records under an unsigned MX answer: void.
+    let current = tlsa(3, 1, 1, sha256(&p.leaf_spki));
+    assert_eq!(
+        judged_with(vec![current], facts(), Dnssec::Insecure, Dnssec::Secure),
+        vec![(FindingId::DaneNotDnssec, Severity::Warning)]
+    );
 }
 
 #[test]
