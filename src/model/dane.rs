@@ -8,8 +8,8 @@ use crate::dns::{Answer, Dnssec, Tlsa};
 /// The digests of one certificate that TLSA records are matched against (RFC 6698 section 2.1:
 /// selector 0 the whole certificate, 1 its SubjectPublicKeyInfo; matching type 1 SHA-256, 2
 /// SHA-512). The DER itself is not kept: an exact match (matching type 0) is decided by
-/// comparing SHA-512 digests, so a batch of many hosts holds 192 bytes per certificate more,
-/// not the certificates. The certificate's SHA-256 is [`crate::model::CertFacts::sha256`].
+/// comparing SHA-512 digests, so a batch of many hosts holds 160 bytes of digests per
+/// certificate more (and their vectors' bookkeeping), not the certificates. The certificate's SHA-256 is [`crate::model::CertFacts::sha256`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CertDigests {
     /// SHA-512 of the certificate's DER.

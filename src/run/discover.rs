@@ -362,9 +362,13 @@ impl<'a> Engine<'a> {
     }
 
     /// DANE of the MX hosts the inbound section probes (the same list: the MX answer is asked
-    /// once), looked up beside their probes.
+    /// once), looked up beside their probes; not when `--port` leaves port 25 out.
     async fn dane(&self, domain: &str) -> Option<crate::model::DaneFacts> {
         let validator = self.dane.as_ref()?;
+        let ports = &self.plan.discovery.port_filter;
+        if !ports.is_empty() && !ports.contains(&25) {
+            return None;
+        }
         let hosts = match self.mx(domain).await {
             Ok(records) => dane::mx_hosts(&records, self.plan.discovery.mx_limit),
             Err(_) => Vec::new(),

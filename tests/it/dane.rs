@@ -332,6 +332,23 @@ fn pkix_usages_are_unusable_for_smtp() {
 }
 
 #[test]
+fn no_dane_check_when_port_25_is_left_out() {
+    let setup = Setup::new();
+    let leaf = setup.leaf("mx.dane.test", false);
+    let dns = signed(&[(3, 1, 1, spki_sha256(&leaf.cert_pem))]);
+    let mx = mx_server(leaf);
+    let mut args = setup.args(&dns, "dane.test", &mx);
+    args.retain(|a| a != "--inbound");
+    args.extend(["-p", "587", "--json"].map(String::from));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (_, doc, _) = run_check(&refs);
+    assert!(doc["domain"].is_object(), "{doc:#}");
+    assert!(doc["domain"]["dane"].is_null(), "{doc:#}");
+    let queries = doc["dns"]["queries"].as_array().expect("dns.queries");
+    assert!(!queries.iter().any(|q| q["type"] == "TLSA"), "{doc:#}");
+}
+
+#[test]
 fn an_unreadable_trust_anchor_is_a_setup_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("missing.key");
