@@ -373,6 +373,15 @@ impl<'a> Engine<'a> {
             Ok(records) => dane::mx_hosts(&records, self.plan.discovery.mx_limit),
             Err(_) => Vec::new(),
         };
+        // Only hosts with an address (the probe's own look-up, shared): a sender never gets
+        // to the TLSA records of a host it cannot resolve.
+        let resolved = join_all(hosts.iter().map(|host| self.resolve(host))).await;
+        let hosts: Vec<String> = hosts
+            .into_iter()
+            .zip(resolved)
+            .filter(|(_, r)| !r.addresses.is_empty())
+            .map(|(host, _)| host)
+            .collect();
         Some(
             validator
                 .look_up(domain, &hosts, self.plan.family, self.deadline)
