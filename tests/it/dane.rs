@@ -10,6 +10,7 @@ use openssl::x509::X509;
 use serde_json::Value;
 use tempfile::TempDir;
 
+use crate::support::dns::{Behaviour, TestDns};
 use crate::support::dnssec::SignedDns;
 use crate::support::pki::{Leaf, TestCa, Validity};
 use crate::support::server::{Scenario, Starttls, TestServer};
@@ -346,6 +347,38 @@ fn no_dane_check_when_port_25_is_left_out() {
     assert!(doc["domain"]["dane"].is_null(), "{doc:#}");
     let queries = doc["dns"]["queries"].as_array().expect("dns.queries");
     assert!(!queries.iter().any(|q| q["type"] == "TLSA"), "{doc:#}");
+}
+
+#[test]
+fn a_tlsa_query_that_is_never_answered_is_a_warning_within_the_deadline() {
+    let setup = Setup::new();
+    let leaf = setup.leaf("mx.silent.test", false);
+    let mx = mx_server(leaf);
+    // The unsigned test DNS, whose TLSA answer never comes.
+    let dns = TestDns::new()
+        .mx("silent.test", 10, "mx.silent.test")
+        .a("mx.silent.test", "127.0.0.1")
+        .behave("_25._tcp.mx.silent.test", Some("TLSA"), Behaviour::Drop);
+    let port_map = format!("25={}", mx.port());
+    let started = std::time::Instant::now();
+    let (_, doc, _) = run_check(&[
+        "check",
+        "silent.test",
+        "--inbound",
+        "--resolver",
+        &dns.addr().to_string(),
+        "--ca-file",
+        &setup.ca_file.display().to_string(),
+        "--port-map",
+        &port_map,
+        "--timeout",
+        "1s",
+        "--json",
+    ]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(host(&doc)["tlsa_error"], "timeout", "{doc:#}");
+    let failed = finding(&doc, "dane.lookup_failed").expect("dane.lookup_failed");
+    assert_eq!(failed["severity"], "warning");
 }
 
 #[test]
