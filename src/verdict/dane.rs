@@ -4,7 +4,7 @@
 //! and which records will stop matching at the next certificate renewal. Pure functions over
 //! [`DaneFacts`] and observations; the renderers show [`assess`]'s results.
 
-use crate::dns::{Dnssec, LookupFailure, Tlsa};
+use crate::dns::{Dnssec, Tlsa};
 use crate::model::{CertFacts, DaneFacts, DaneHost, Discovery, Observation, TlsFacts};
 use crate::verdict::{Finding, FindingId, Severity};
 
@@ -364,16 +364,12 @@ fn no_records(domain: &str, a: &HostAssessment<'_>) -> Finding {
             "Optional: DANE needs DNSSEC; sign the zones of {domain} and {name}, then publish a TLSA record{current}."
         )
     };
-    let why = match &host.tlsa {
-        Err(LookupFailure::NxDomain) | Err(LookupFailure::NoData) | Ok(_) => "",
-        Err(_) => " (the look-up failed)",
-    };
     finding(
         FindingId::DaneNoTlsa,
         Severity::Info,
         None,
         format!(
-            "{name} publishes no TLSA records at {owner}{why}: senders do not authenticate its certificate with DANE."
+            "{name} publishes no TLSA records at {owner}: senders do not authenticate its certificate with DANE."
         ),
         advice,
     )

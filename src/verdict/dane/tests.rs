@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, PublicKeyData};
 
 use super::*;
+use crate::dns::LookupFailure;
 use crate::model::{Endpoint, Security, Verification};
 
 /// A CA and a leaf for `mx.example.test` it issued, as DER.
