@@ -17,7 +17,7 @@ use x509_parser::public_key::RSAPublicKey;
 use x509_parser::time::ASN1Time;
 use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo, X509Name};
 
-use crate::model::CertFacts;
+use crate::model::{CertDigests, CertFacts};
 
 const SECS_PER_DAY: i64 = 86_400;
 
@@ -65,6 +65,12 @@ pub fn facts(der: &[u8], now: SystemTime) -> Result<CertFacts, CertError> {
         sha256: hex::encode(openssl::sha::sha256(cert.as_raw())),
         self_issued: tbs.subject.as_raw() == tbs.issuer.as_raw(),
         is_ca: tbs.is_ca(),
+        digests: CertDigests {
+            cert_sha512: openssl::sha::sha512(cert.as_raw()).to_vec(),
+            spki_sha256: openssl::sha::sha256(tbs.subject_pki.raw).to_vec(),
+            spki_sha512: openssl::sha::sha512(tbs.subject_pki.raw).to_vec(),
+            issued_by_next: None,
+        },
     })
 }
 

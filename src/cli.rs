@@ -251,6 +251,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
     pub resolver: Vec<SocketAddr>,
 
+    /// DNSSEC trust anchor for the DANE check: DNSKEY records in zone-file form (like unbound's
+    /// trust-anchor-file) [default: the root's keys, built in]
+    #[arg(long, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
+
     /// Use this address for NAME instead of asking DNS (like curl --resolve); repeatable, e.g.
     /// --resolve smtp.example.com:192.0.2.10 to test a new server before DNS points at it
     #[arg(long, value_name = "NAME:ADDR", value_parser = parse_pin)]
@@ -457,6 +462,7 @@ impl CheckArgs {
             resolvers: self.resolver.clone(),
             pins: self.resolve.clone(),
             ca_file: self.ca_file.clone(),
+            trust_anchor: self.trust_anchor.clone(),
             options: self.probe_options(),
             discovery: self.discovery_options(&target),
             provider: self.provider.clone(),
@@ -507,6 +513,10 @@ impl CheckArgs {
             )));
         }
         validate_ca_file(self.ca_file.as_deref())?;
+        if let Some(path) = &self.trust_anchor {
+            crate::dns::load_trust_anchor(Some(path))
+                .map_err(|e| UsageError::Setup(e.to_string()))?;
+        }
         Ok(())
     }
 

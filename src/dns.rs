@@ -5,6 +5,10 @@
 //! however concurrently it is asked (later callers share the first caller's answer), and keeps a
 //! log of every query it sent ([`Resolver::log`]) for the report's `dns` section.
 
+mod dnssec;
+
+pub use dnssec::{Dnssec, Tlsa, load_trust_anchor, tlsa_name};
+
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -19,6 +23,7 @@ use hickory_resolver::config::{
 use hickory_resolver::lookup::Lookup;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::dnssec::TrustAnchors;
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 
@@ -111,6 +116,8 @@ pub enum QueryType {
     Cname,
     /// Text.
     Txt,
+    /// DANE certificate association (RFC 6698).
+    Tlsa,
 }
 
 impl QueryType {
@@ -124,6 +131,7 @@ impl QueryType {
             QueryType::Ptr => "PTR",
             QueryType::Cname => "CNAME",
             QueryType::Txt => "TXT",
+            QueryType::Tlsa => "TLSA",
         }
     }
 
@@ -136,6 +144,7 @@ impl QueryType {
             QueryType::Ptr => RecordType::PTR,
             QueryType::Cname => RecordType::CNAME,
             QueryType::Txt => RecordType::TXT,
+            QueryType::Tlsa => RecordType::TLSA,
         }
     }
 }
@@ -239,6 +248,8 @@ pub enum Record {
     Cname(String),
     /// Text (the strings of one record joined).
     Txt(String),
+    /// DANE certificate association.
+    Tlsa(Tlsa),
 }
 
 impl Record {
@@ -261,6 +272,7 @@ impl Record {
             Record::Ptr(_) => QueryType::Ptr,
             Record::Cname(_) => QueryType::Cname,
             Record::Txt(_) => QueryType::Txt,
+            Record::Tlsa(_) => QueryType::Tlsa,
         }
     }
 }
@@ -276,6 +288,7 @@ impl fmt::Display for Record {
             Record::Srv(srv) => write!(f, "{kind} {srv}"),
             Record::Ptr(name) | Record::Cname(name) => write!(f, "{kind} {name}"),
             Record::Txt(text) => write!(f, "{kind} {text:?}"),
+            Record::Tlsa(tlsa) => write!(f, "{kind} {tlsa}"),
         }
     }
 }
@@ -297,6 +310,9 @@ pub struct Exchange {
     pub started: Duration,
     /// How long the answer took.
     pub elapsed: Duration,
+    /// The answer's DNSSEC state as this run validated it; `None` when the query was not
+    /// validated (every query but DANE's, see [`Resolver::validating`]).
+    pub dnssec: Option<Dnssec>,
 }
 
 /// The outcome of one address query, as [`Resolver::addresses`] gives it.
@@ -390,7 +406,13 @@ type Pending = Shared<BoxFuture<'static, Arc<Exchange>>>;
 struct RunState {
     started: Instant,
     cache: Mutex<HashMap<(String, QueryType), Pending>>,
-    log: Mutex<Vec<Arc<Exchange>>>,
+    /// Shared with the run's validating resolver: one log for the report.
+    log: Arc<Mutex<Vec<Arc<Exchange>>>>,
+    /// How the resolver was made, for [`Resolver::validating`].
+    servers: Vec<SocketAddr>,
+    timeout: Duration,
+    /// This resolver validates DNSSEC itself.
+    validating: bool,
 }
 
 /// Why a resolver could not be made (a "could not run" error).
@@ -402,6 +424,49 @@ impl Resolver {
     /// From the system configuration (`/etc/resolv.conf`, `/etc/hosts`), or from the given
     /// servers (UDP and TCP), with a bounded time per query.
     pub fn new(servers: &[SocketAddr], timeout: Duration) -> Result<Resolver, ResolverSetupError> {
+        let inner = Resolver::hickory(servers, timeout, None)?;
+        Ok(Resolver {
+            inner,
+            // One look-up (a retry over TCP, a CNAME followed) never outlasts one timeout.
+            deadline: timeout,
+            run: Arc::new(RunState {
+                started: Instant::now(),
+                cache: Mutex::new(HashMap::new()),
+                log: Arc::new(Mutex::new(Vec::new())),
+                servers: servers.to_vec(),
+                timeout,
+                validating: false,
+            }),
+        })
+    }
+
+    /// A resolver that validates DNSSEC itself from `anchors` ([`load_trust_anchor`]), asking
+    /// the same servers: its answers carry [`Exchange::dnssec`], whatever AD bit a server sets.
+    /// It has a cache of its own (its answers differ) and writes to this resolver's log. DANE
+    /// asks through it, so the other look-ups keep their cost and behaviour.
+    pub fn validating(&self, anchors: Arc<TrustAnchors>) -> Result<Resolver, ResolverSetupError> {
+        let timeout = self.run.timeout;
+        let inner = Resolver::hickory(&self.run.servers, timeout, Some(anchors))?;
+        Ok(Resolver {
+            inner,
+            // Validation asks for keys and delegation records too: a few round trips more.
+            deadline: timeout * 2,
+            run: Arc::new(RunState {
+                started: self.run.started,
+                cache: Mutex::new(HashMap::new()),
+                log: self.run.log.clone(),
+                servers: self.run.servers.clone(),
+                timeout,
+                validating: true,
+            }),
+        })
+    }
+
+    fn hickory(
+        servers: &[SocketAddr],
+        timeout: Duration,
+        anchors: Option<Arc<TrustAnchors>>,
+    ) -> Result<TokioResolver, ResolverSetupError> {
         let provider = TokioRuntimeProvider::default();
         let mut builder = if servers.is_empty() {
             TokioResolver::builder_tokio().map_err(|e| ResolverSetupError(e.to_string()))?
@@ -430,19 +495,12 @@ impl Resolver {
         opts.attempts = 0;
         // Keep the CNAME records in the answers: that is how an MX host that is an alias shows.
         opts.preserve_intermediates = true;
-        let inner = builder
+        if let Some(anchors) = anchors {
+            builder = builder.with_trust_anchor(anchors);
+        }
+        builder
             .build()
-            .map_err(|e| ResolverSetupError(e.to_string()))?;
-        Ok(Resolver {
-            inner,
-            // One look-up (a retry over TCP, a CNAME followed) never outlasts one timeout.
-            deadline: timeout,
-            run: Arc::new(RunState {
-                started: Instant::now(),
-                cache: Mutex::new(HashMap::new()),
-                log: Mutex::new(Vec::new()),
-            }),
-        })
+            .map_err(|e| ResolverSetupError(e.to_string()))
     }
 
     /// Looks up the addresses of `name` (A and AAAA at once, as the family allows).
@@ -517,6 +575,23 @@ impl Resolver {
             Record::Ptr(name) => Some(name.clone()),
             _ => None,
         })
+    }
+
+    /// The TLSA records at `name` (see [`tlsa_name`]) and the answer's DNSSEC state (`None`
+    /// unless this is a [`Resolver::validating`] one).
+    pub async fn tlsa(&self, name: &str) -> (Answer<Tlsa>, Option<Dnssec>) {
+        let exchange = self.exchange(name, QueryType::Tlsa).await;
+        let records = of_type(&exchange.answer, |r| match r {
+            Record::Tlsa(tlsa) => Some(tlsa.clone()),
+            _ => None,
+        });
+        (records, exchange.dnssec)
+    }
+
+    /// Any look-up with the answer's DNSSEC state (`None` unless this is a
+    /// [`Resolver::validating`] one).
+    pub async fn validated(&self, name: &str, record_type: QueryType) -> Option<Dnssec> {
+        self.exchange(name, record_type).await.dnssec
     }
 
     /// The TXT strings at `name` (each record's strings joined).
@@ -655,14 +730,21 @@ impl Resolver {
         async move {
             let started = run.started.elapsed();
             let clock = Instant::now();
-            let answer = match name {
-                Err(why) => Err(LookupFailure::Other(why)),
+            let (answer, state) = match name {
+                Err(why) => (Err(LookupFailure::Other(why)), Dnssec::Indeterminate),
                 Ok(name) => {
                     let lookup = inner.lookup(name, record_type.record_type());
                     match tokio::time::timeout(deadline, lookup).await {
-                        Err(_) => Err(LookupFailure::Timeout),
-                        Ok(Err(error)) => Err(failure(&error)),
-                        Ok(Ok(lookup)) => records(&lookup, record_type),
+                        Err(_) => (Err(LookupFailure::Timeout), Dnssec::Indeterminate),
+                        Ok(Err(error)) if run.validating => {
+                            let (why, state) = dnssec::failure_state(&error);
+                            (Err(why), state)
+                        }
+                        Ok(Err(error)) => (Err(failure(&error)), Dnssec::Indeterminate),
+                        Ok(Ok(lookup)) => (
+                            records(&lookup, record_type),
+                            dnssec::answer_state(lookup.answers().iter()),
+                        ),
                     }
                 }
             };
@@ -672,6 +754,7 @@ impl Resolver {
                 answer,
                 started,
                 elapsed: clock.elapsed(),
+                dnssec: run.validating.then_some(state),
             });
             lock(&run.log).push(exchange.clone());
             exchange
@@ -757,6 +840,12 @@ fn record_of(data: &RData) -> Option<Record> {
         }),
         RData::PTR(ptr) => Record::Ptr(name_text(&ptr.0)),
         RData::CNAME(cname) => Record::Cname(name_text(&cname.0)),
+        RData::TLSA(tlsa) => Record::Tlsa(Tlsa {
+            usage: tlsa.cert_usage.into(),
+            selector: tlsa.selector.into(),
+            matching: tlsa.matching.into(),
+            data: tlsa.cert_data.clone(),
+        }),
         RData::TXT(txt) => Record::Txt(
             txt.txt_data
                 .iter()

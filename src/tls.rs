@@ -15,7 +15,7 @@ use openssl::error::ErrorStack;
 use openssl::nid::Nid;
 use openssl::pkey::Id;
 use openssl::ssl::{Ssl, SslContext, SslMethod, SslRef, SslVerifyMode};
-use openssl::x509::X509VerifyResult;
+use openssl::x509::{X509Ref, X509VerifyResult};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::oneshot;
 
@@ -196,11 +196,23 @@ fn peer_chain(ssl: &SslRef, now: SystemTime) -> Vec<CertFacts> {
     let Some(stack) = ssl.peer_cert_chain() else {
         return Vec::new();
     };
-    stack
+    let certs: Vec<&X509Ref> = stack.iter().collect();
+    certs
         .iter()
-        .filter_map(|x509| x509.to_der().ok())
-        .filter_map(|der| cert::facts(&der, now).ok())
+        .enumerate()
+        .filter_map(|(i, x509)| {
+            let der = x509.to_der().ok()?;
+            let mut facts = cert::facts(&der, now).ok()?;
+            facts.digests.issued_by_next = certs.get(i + 1).and_then(|next| signed_by(x509, next));
+            Some(facts)
+        })
         .collect()
+}
+
+/// Whether `cert`'s signature verifies with `issuer`'s public key (`None`: not checkable).
+fn signed_by(cert: &X509Ref, issuer: &X509Ref) -> Option<bool> {
+    let key = issuer.public_key().ok()?;
+    cert.verify(&key).ok()
 }
 
 /// The key exchange group, from the peer's ephemeral key.

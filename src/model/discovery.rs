@@ -196,6 +196,8 @@ pub struct Discovery {
     pub port_map: Vec<(u16, u16)>,
     /// A mail domain's inbound transport policies (MTA-STS, TLS-RPT); `None` for a server.
     pub policies: Option<crate::model::Policies>,
+    /// DANE (RFC 7672) of a mail domain's MX hosts; `None` for a typed server.
+    pub dane: Option<crate::model::DaneFacts>,
 }
 
 impl Discovery {

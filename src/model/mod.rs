@@ -5,6 +5,7 @@
 //! renderers show them.
 
 pub mod config;
+pub mod dane;
 pub mod discovery;
 pub mod observation;
 pub mod preset;
@@ -12,6 +13,7 @@ pub mod progress;
 pub mod sts;
 
 pub use config::*;
+pub use dane::*;
 pub use discovery::*;
 pub use observation::*;
 pub use preset::*;

@@ -351,6 +351,8 @@ pub struct CertFacts {
     pub self_issued: bool,
     /// Basic constraints say CA.
     pub is_ca: bool,
+    /// What DANE matching needs (kept out of the JSON, which shows the match instead).
+    pub digests: crate::model::CertDigests,
 }
 
 impl CertFacts {

@@ -728,6 +728,7 @@ fn leaf(san: &[&str]) -> CertFacts {
         sha256: String::new(),
         self_issued: false,
         is_ca: false,
+        digests: Default::default(),
     }
 }
 

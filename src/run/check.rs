@@ -34,6 +34,7 @@ pub async fn run_with(plan: &CheckPlan, tls: &TlsClient) -> Result<CheckReport, 
     // A mail domain's inbound policies (MTA-STS, TLS-RPT), after its DNS findings.
     findings.extend(verdict::sts::judge(&outcome.discovery));
     findings.extend(verdict::judge(&observations));
+    findings.extend(verdict::dane::judge(&outcome.discovery, &observations));
     let provider = judge_provider(plan, &outcome.discovery, &observations, &mut findings);
     let credentials = match &plan.auth {
         Some(request) => {

@@ -40,6 +40,8 @@ use crate::run::plan::{CheckPlan, SetupError};
 use crate::target::{Host, is_host_name};
 use crate::tls::TlsClient;
 
+mod dane;
+
 /// How many SRV targets of one service are probed at most.
 pub const SRV_TARGET_LIMIT: usize = 4;
 /// Submission ports probed for a host that names no ports of its own (a guess, an SRV target
@@ -115,9 +117,17 @@ pub async fn run(plan: &CheckPlan, tls: &TlsClient) -> Result<Discovered, SetupE
         Err(_) if dns_optional => None,
         Err(e) => return Err(SetupError(e.to_string())),
     };
+    let dane = match &resolver {
+        Some(resolver) if !plan.target.names_a_server() => Some(dane::Validator::new(
+            resolver,
+            plan.trust_anchor.as_deref(),
+        )?),
+        _ => None,
+    };
     let engine = Engine {
         plan,
         resolver,
+        dane,
         deadline,
         pool: Pool::new(CHECK_CONCURRENCY, &plan.options, tls, deadline),
         tls,
@@ -211,6 +221,8 @@ struct SrvFound {
 struct Engine<'a> {
     plan: &'a CheckPlan,
     resolver: Option<Resolver>,
+    /// The validating resolver of the DANE look-ups (a mail domain only).
+    dane: Option<dane::Validator>,
     deadline: Instant,
     pool: Pool<'a>,
     tls: &'a TlsClient,
@@ -336,8 +348,8 @@ impl<'a> Engine<'a> {
             &self.plan.options,
             self.deadline,
         );
-        let (sending, receiving, mut policies) =
-            tokio::join!(sending, self.inbound(domain), policies);
+        let (sending, receiving, mut policies, dane) =
+            tokio::join!(sending, self.inbound(domain), policies, self.dane(domain));
         policies.check_mx(
             &receiving.candidates,
             receiving.probed.iter().map(|p| &p.observation),
@@ -348,6 +360,7 @@ impl<'a> Engine<'a> {
                 domain: Some(domain.to_string()),
                 mx: Some(self.mx(domain).await),
                 policies: Some(policies),
+                dane,
                 ..Discovery::default()
             },
             ..Found::default()
@@ -368,6 +381,34 @@ impl<'a> Engine<'a> {
         }
         found.discovery.preset = self.domain_preset(domain).await.map(|m| m.choice());
         found
+    }
+
+    /// DANE of the MX hosts the inbound section probes (the same list: the MX answer is asked
+    /// once), looked up beside their probes; not when `--port` leaves port 25 out.
+    async fn dane(&self, domain: &str) -> Option<crate::model::DaneFacts> {
+        let validator = self.dane.as_ref()?;
+        let ports = &self.plan.discovery.port_filter;
+        if !ports.is_empty() && !ports.contains(&25) {
+            return None;
+        }
+        let hosts = match self.mx(domain).await {
+            Ok(records) => dane::mx_hosts(&records, self.plan.discovery.mx_limit),
+            Err(_) => Vec::new(),
+        };
+        // Only hosts with an address (the probe's own look-up, shared): a sender never gets
+        // to the TLSA records of a host it cannot resolve.
+        let resolved = join_all(hosts.iter().map(|host| self.resolve(host))).await;
+        let hosts: Vec<String> = hosts
+            .into_iter()
+            .zip(resolved)
+            .filter(|(_, r)| !r.addresses.is_empty())
+            .map(|(host, _)| host)
+            .collect();
+        Some(
+            validator
+                .look_up(domain, &hosts, self.plan.family, self.deadline)
+                .await,
+        )
     }
 
     /// The run's provider decision for a domain ([`Catalog::for_domain`]), with the MX hosts

@@ -27,6 +27,9 @@ pub struct CheckPlan {
     pub pins: Vec<(String, IpAddr)>,
     /// Extra trust anchors.
     pub ca_file: Option<PathBuf>,
+    /// `--trust-anchor`: DNSKEY records DNSSEC validation (for DANE) starts from instead of
+    /// the root's.
+    pub trust_anchor: Option<PathBuf>,
     /// Probe settings.
     pub options: ProbeOptions,
     /// How the target is read (server or mail domain) and a domain's endpoints chosen.

@@ -117,6 +117,27 @@ pub enum FindingId {
     TlsRptInvalid,
     /// The domain asks for TLS reports; the message names where they go.
     TlsRptOk,
+    /// An MX host publishes no TLSA records: no DANE (RFC 7672).
+    DaneNoTlsa,
+    /// TLSA records that senders ignore: the TLSA answer, the MX answer or the host's addresses
+    /// are not DNSSEC-validated.
+    DaneNotDnssec,
+    /// An answer DANE depends on fails DNSSEC validation: validating senders defer mail.
+    DaneBogus,
+    /// The TLSA look-up failed (SERVFAIL, timeout): validating senders defer mail.
+    DaneLookupFailed,
+    /// TLSA records that SMTP senders skip (usages 0/1, unknown values, bad lengths).
+    DaneUnusableRecord,
+    /// TLSA records in effect, but the MX endpoint did not complete STARTTLS.
+    DaneNoStarttls,
+    /// No usable TLSA record matches the chain the MX endpoint presented.
+    DaneNoMatch,
+    /// A usable TLSA record matches the chain the MX endpoint presented.
+    DaneMatch,
+    /// Only a full-certificate DANE-EE record (3 0 x) matches: the next certificate breaks it.
+    DaneBreaksOnRenewal,
+    /// Only 3 1 x records for the current key match: a new key breaks delivery.
+    DaneKeyPinned,
     /// An MX host greets or says EHLO with a name that is neither its MX name nor its PTR name.
     SmtpNameMismatch,
     /// Connected, but no greeting within `--timeout` (and no TLS either).
@@ -290,6 +311,16 @@ impl FindingId {
         FindingId::TlsRptMultiple,
         FindingId::TlsRptInvalid,
         FindingId::TlsRptOk,
+        FindingId::DaneNoTlsa,
+        FindingId::DaneNotDnssec,
+        FindingId::DaneBogus,
+        FindingId::DaneLookupFailed,
+        FindingId::DaneUnusableRecord,
+        FindingId::DaneNoStarttls,
+        FindingId::DaneNoMatch,
+        FindingId::DaneMatch,
+        FindingId::DaneBreaksOnRenewal,
+        FindingId::DaneKeyPinned,
         FindingId::SmtpNameMismatch,
         FindingId::SmtpNoBanner,
         FindingId::SmtpTimeout,
@@ -395,6 +426,16 @@ impl FindingId {
             FindingId::TlsRptMultiple => "tls_rpt.multiple",
             FindingId::TlsRptInvalid => "tls_rpt.invalid",
             FindingId::TlsRptOk => "tls_rpt.ok",
+            FindingId::DaneNoTlsa => "dane.no_tlsa",
+            FindingId::DaneNotDnssec => "dane.not_dnssec",
+            FindingId::DaneBogus => "dane.bogus",
+            FindingId::DaneLookupFailed => "dane.lookup_failed",
+            FindingId::DaneUnusableRecord => "dane.unusable_record",
+            FindingId::DaneNoStarttls => "dane.no_starttls",
+            FindingId::DaneNoMatch => "dane.no_match",
+            FindingId::DaneMatch => "dane.match",
+            FindingId::DaneBreaksOnRenewal => "dane.breaks_on_renewal",
+            FindingId::DaneKeyPinned => "dane.key_pinned",
             FindingId::SmtpNameMismatch => "smtp.name_mismatch",
             FindingId::SmtpNoBanner => "smtp.no_banner",
             FindingId::SmtpTimeout => "smtp.timeout",

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod dane;
 pub mod dns;
 pub mod id;
 pub mod monitor;
@@ -618,6 +619,7 @@ mod tests {
             sha256: "00".into(),
             self_issued: false,
             is_ca: false,
+            digests: Default::default(),
         }
     }
 

@@ -231,6 +231,7 @@ mod tests {
                 sha256: "00".into(),
                 self_issued: false,
                 is_ca: false,
+                digests: Default::default(),
             }],
             verification: Verification::default(),
         });

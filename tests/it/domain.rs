@@ -143,7 +143,13 @@ fn assert_each_query_once(doc: &Value, dns: &TestDns) {
         let key = (q["name"].to_string(), q["type"].to_string());
         assert!(seen.insert(key.clone()), "asked twice: {key:?}\n{doc:#}");
     }
-    let received = dns.received();
+    // The DNSSEC validation of the DANE look-ups asks for NS, DS and DNSKEY records on its own
+    // (hickory's validator, which does not cache those); the run itself never asks them.
+    let received: Vec<(String, String)> = dns
+        .received()
+        .into_iter()
+        .filter(|(_, t)| !matches!(t.as_str(), "NS" | "DS" | "DNSKEY"))
+        .collect();
     let unique: HashSet<_> = received.iter().collect();
     assert_eq!(
         unique.len(),

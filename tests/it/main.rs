@@ -8,6 +8,7 @@ mod batch;
 mod check;
 mod cli;
 mod config;
+mod dane;
 mod dns;
 mod docs;
 mod domain;

@@ -67,7 +67,8 @@ pub(super) fn write_sections(
             writeln!(out, "{}", line.trim_end())?;
         }
     }
-    super::sts::write_blocks(report, out, color)
+    super::sts::write_blocks(report, out, color)?;
+    super::domain_dane::write(report, out, color)
 }
 
 /// The MX records as DNS gave them (by preference), or why there are none.

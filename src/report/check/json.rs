@@ -211,7 +211,7 @@ impl<'a> Document<'a> {
             duration_ms: ms(report.duration),
             provider: report.provider.as_ref().map(ProviderJson::from),
             recommended: report.recommended.as_ref().map(RecommendedJson::from),
-            domain: DomainJson::new(&report.discovery),
+            domain: DomainJson::new(&report.discovery, &report.observations),
             endpoints: report
                 .observations
                 .iter()
@@ -351,6 +351,7 @@ struct DomainJson<'a> {
     inbound: Option<InboundJson<'a>>,
     mta_sts: Option<json_sts::MtaStsJson<'a>>,
     tls_rpt: Option<json_sts::TlsRptJson<'a>>,
+    dane: Option<super::json_dane::DaneJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -413,6 +414,9 @@ struct QueryJson<'a> {
     message: Option<String>,
     t_ms: u64,
     time_ms: u64,
+    /// The DNSSEC state this run validated (DANE's queries only; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dnssec: Option<&'static str>,
 }
 
 /// The JSON name of a failed look-up.
@@ -428,7 +432,7 @@ fn failure_kind(failure: &LookupFailure) -> &'static str {
 }
 
 impl<'a> DomainJson<'a> {
-    fn new(discovery: &'a Discovery) -> Option<DomainJson<'a>> {
+    fn new(discovery: &'a Discovery, observations: &'a [Observation]) -> Option<DomainJson<'a>> {
         let name = discovery.domain.as_deref()?;
         let inbound = discovery
             .section(crate::model::Role::Inbound)
@@ -463,6 +467,10 @@ impl<'a> DomainJson<'a> {
             inbound,
             mta_sts: discovery.policies.as_ref().map(|p| (&p.mta_sts).into()),
             tls_rpt: discovery.policies.as_ref().map(|p| (&p.tls_rpt).into()),
+            dane: discovery
+                .dane
+                .as_ref()
+                .map(|d| super::json_dane::DaneJson::new(d, observations)),
         })
     }
 }
@@ -538,6 +546,7 @@ impl<'a> From<&'a Exchange> for QueryJson<'a> {
             message,
             t_ms: ms(e.started),
             time_ms: ms(e.elapsed),
+            dnssec: e.dnssec.map(|d| d.as_str()),
         }
     }
 }

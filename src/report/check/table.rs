@@ -535,6 +535,7 @@ pub(super) mod tests {
             sha256: "00".to_owned(),
             self_issued: false,
             is_ca: false,
+            digests: Default::default(),
         }
     }
 

@@ -58,6 +58,7 @@ fn tls() -> TlsFacts {
             sha256: String::new(),
             self_issued: false,
             is_ca: false,
+            digests: Default::default(),
         }],
         verification: Verification {
             trusted: true,

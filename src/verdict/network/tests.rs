@@ -389,6 +389,7 @@ fn leaf(name: &str, issuer: &str) -> CertFacts {
         sha256: "00".to_string(),
         self_issued: false,
         is_ca: false,
+        digests: Default::default(),
     }
 }
 

@@ -56,6 +56,7 @@ fn cert(san: &[&str], issuer: &str) -> CertFacts {
         sha256: "00".into(),
         self_issued: false,
         is_ca: false,
+        digests: Default::default(),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod aiosmtpd;
 pub mod daemon;
 pub mod dns;
+pub mod dnssec;
 pub mod dovecot;
 pub mod exim;
 pub mod https;
