@@ -766,6 +766,10 @@ impl Resolver {
 /// name from DNS is absolute, and a typed host name is meant as written), lower case.
 fn absolute_name(text: &str) -> Result<Name, String> {
     let trimmed = text.trim();
+    // The root itself: the DANE check asks it (the trust anchor's zone) for a signed denial.
+    if trimmed == "." {
+        return Ok(Name::root());
+    }
     let bare = trimmed.strip_suffix('.').unwrap_or(trimmed);
     if bare.is_empty() {
         return Err(format!("{text:?} is not a host name"));

@@ -36,6 +36,20 @@ pub struct DaneFacts {
     pub mx: Option<Dnssec>,
     /// One entry per MX host DANE looked at (the probed ones, in MX order).
     pub hosts: Vec<DaneHost>,
+    /// Whether this run's DNS path lets DNSSEC validate at all: the state of a denial at the
+    /// trust anchor's own zone (a TXT query there), asked only when another answer was bogus.
+    /// `Secure` means the DNS server passes DNSSEC records on, so a bogus answer is the zone's
+    /// fault; anything else means the server strips them (a stub resolver, a home router), and
+    /// nothing could be validated.
+    pub path: Option<Dnssec>,
+}
+
+impl DaneFacts {
+    /// Whether a bogus answer says something about the domain: the trust anchor's own zone
+    /// validated through the same DNS server. `false` when that was not asked (nothing bogus).
+    pub fn validates_here(&self) -> bool {
+        self.path == Some(Dnssec::Secure)
+    }
 }
 
 /// The DANE look-ups of one MX host.

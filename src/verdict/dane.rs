@@ -154,9 +154,12 @@ pub enum Effect {
     Void,
     /// An answer DANE depends on is bogus: validating senders defer mail.
     Bogus,
-    /// The TLSA answer failed validation, so whether records exist is unknown: the zone's
-    /// signatures are broken, or the DNS server this run asks strips DNSSEC records.
+    /// The TLSA answer failed validation while the trust anchor's zone validates through the
+    /// same DNS server: the zone's signatures are broken, and whether records exist is unknown.
     Undecided,
+    /// Nothing could be validated: the DNS server this run asks does not pass DNSSEC records
+    /// on (even the trust anchor's own zone is bogus through it). Says nothing of the domain.
+    Unvalidated,
 }
 
 impl Effect {
@@ -168,6 +171,7 @@ impl Effect {
             Effect::Void => "ignored",
             Effect::Bogus => "bogus",
             Effect::Undecided => "undecided",
+            Effect::Unvalidated => "unvalidated",
         }
     }
 }
@@ -230,13 +234,17 @@ fn effect(dane: &DaneFacts, host: &DaneHost) -> Effect {
         host.addresses.unwrap_or(unknown),
         host.tlsa_dnssec,
     ];
+    let bogus = states.contains(&Dnssec::Bogus);
+    if bogus && !dane.validates_here() {
+        return Effect::Unvalidated;
+    }
     if host.records().is_empty() {
         if host.tlsa_dnssec == Dnssec::Bogus {
             return Effect::Undecided;
         }
         return Effect::NoRecords;
     }
-    if states.contains(&Dnssec::Bogus) {
+    if bogus {
         Effect::Bogus
     } else if states.iter().all(|s| *s == Dnssec::Secure) {
         Effect::InEffect
@@ -295,13 +303,25 @@ fn host_findings(domain: &str, dane: &DaneFacts, a: &HostAssessment<'_>, out: &m
         )),
         Effect::Undecided => out.push(finding(
             FindingId::DaneBogus,
-            Severity::Warning,
+            Severity::Error,
             None,
             format!(
-                "The TLSA look-up of {owner} fails DNSSEC validation (bogus), so whether {name} has TLSA records is unknown: either the zone's signatures or DS records are broken (then validating senders defer mail to it), or the DNS server this run asks does not pass DNSSEC records on."
+                "The TLSA look-up of {owner} fails DNSSEC validation (bogus), while DNSSEC validates through the same DNS server: the signatures or DS records of {name}'s zone are broken, and senders that validate DNSSEC defer mail to {name} (RFC 7672 section 2.2)."
             ),
             format!(
-                "Check the DNSSEC of {name}'s zone with a validating resolver (`dig +dnssec TLSA {owner}`), or run again with --resolver pointing at one that passes DNSSEC records (most public resolvers do)."
+                "Fix the DNSSEC of {name}'s zone (expired RRSIGs, a DS at the parent for a key no longer in use) so that {owner} validates; check with a validating resolver (`dig +dnssec TLSA {owner}`)."
+            ),
+        )),
+        Effect::Unvalidated => out.push(finding(
+            FindingId::DaneUnvalidated,
+            Severity::Info,
+            None,
+            format!(
+                "DANE of {name} could not be checked: the DNS server this run asks does not pass on the DNSSEC records validation needs (even the trust anchor's own zone, {}, does not validate through it), so no answer could be validated.",
+                dane.trust_anchor
+            ),
+            format!(
+                "To check DANE, run again with --resolver pointing at a DNS server that passes DNSSEC records on (most public resolvers and a local unbound do). Senders ask their own resolvers, so this says nothing about {domain}'s records."
             ),
         )),
         Effect::Void => out.push(void(domain, dane, host)),

@@ -126,6 +126,8 @@ pub enum FindingId {
     DaneBogus,
     /// The TLSA look-up failed (SERVFAIL, timeout): validating senders defer mail.
     DaneLookupFailed,
+    /// DANE could not be checked: the DNS server this run asks does not pass DNSSEC records on.
+    DaneUnvalidated,
     /// TLSA records that SMTP senders skip (usages 0/1, unknown values, bad lengths).
     DaneUnusableRecord,
     /// TLSA records in effect, but the MX endpoint did not complete STARTTLS.
@@ -315,6 +317,7 @@ impl FindingId {
         FindingId::DaneNotDnssec,
         FindingId::DaneBogus,
         FindingId::DaneLookupFailed,
+        FindingId::DaneUnvalidated,
         FindingId::DaneUnusableRecord,
         FindingId::DaneNoStarttls,
         FindingId::DaneNoMatch,
@@ -430,6 +433,7 @@ impl FindingId {
             FindingId::DaneNotDnssec => "dane.not_dnssec",
             FindingId::DaneBogus => "dane.bogus",
             FindingId::DaneLookupFailed => "dane.lookup_failed",
+            FindingId::DaneUnvalidated => "dane.unvalidated",
             FindingId::DaneUnusableRecord => "dane.unusable_record",
             FindingId::DaneNoStarttls => "dane.no_starttls",
             FindingId::DaneNoMatch => "dane.no_match",

@@ -382,6 +382,29 @@ fn a_tlsa_query_that_is_never_answered_is_a_warning_within_the_deadline() {
 }
 
 #[test]
+fn a_zone_whose_signatures_do_not_validate_is_a_bogus_error() {
+    let setup = Setup::new();
+    let leaf = setup.leaf("mx.dane.test", false);
+    let data = spki_sha256(&leaf.cert_pem);
+    let mx = mx_server(leaf);
+    let dns = SignedDns::builder()
+        .zone_with_wrong_ds("dane.test")
+        .mx("dane.test", 10, "mx.dane.test")
+        .a("mx.dane.test", "127.0.0.1")
+        .tlsa("_25._tcp.mx.dane.test", 3, 1, 1, &data)
+        .start();
+    let (code, doc) = setup.check(&dns, "dane.test", &mx);
+    // The trust anchor's zone (test.) validates through this DNS server: the fault is the
+    // zone's, not the server's.
+    assert_eq!(dane(&doc)["path_dnssec"], "secure", "{doc:#}");
+    assert_eq!(host(&doc)["tlsa_dnssec"], "bogus");
+    let bogus = finding(&doc, "dane.bogus").expect("dane.bogus");
+    assert_eq!(bogus["severity"], "error");
+    assert_no_finding(&doc, "dane.unvalidated");
+    assert_eq!(code, 1);
+}
+
+#[test]
 fn an_unreadable_trust_anchor_is_a_setup_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("missing.key");

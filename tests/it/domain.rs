@@ -237,6 +237,14 @@ fn a_domain_with_two_mx_hosts_and_srv_submission() {
     let mx_list = doc["domain"]["inbound"]["mx"].as_array().unwrap();
     assert_eq!(mx_list[0]["exchange"], "mx1.example.test");
     assert_eq!(mx_list[1]["preference"], 20);
+    // This test DNS stands in for the root without signing it, like a DNS server that strips
+    // DNSSEC: nothing validates, not even the root's own denial, so DANE is "not checked"
+    // (information), never a bogus zone.
+    assert_eq!(doc["domain"]["dane"]["path_dnssec"], "bogus", "{doc:#}");
+    assert_eq!(doc["domain"]["dane"]["hosts"][0]["status"], "unvalidated");
+    assert_no_finding(&doc, "dane.bogus");
+    let unvalidated = finding(&doc, "dane.unvalidated").expect("dane.unvalidated");
+    assert_eq!(unvalidated["severity"], "info");
     assert_each_query_once(&doc, &dns);
 }
 

@@ -66,7 +66,11 @@ fn write_host(a: &HostAssessment<'_>, out: &mut dyn Write, color: bool) -> io::R
         Effect::NoRecords => ("no TLSA records", Tone::Dim),
         Effect::Void => ("ignored by senders: not DNSSEC-validated", Tone::Yellow),
         Effect::Bogus => ("DNSSEC validation fails (bogus)", Tone::Red),
-        Effect::Undecided => ("unknown: the TLSA answer fails validation", Tone::Yellow),
+        Effect::Undecided => ("unknown: the TLSA answer fails validation", Tone::Red),
+        Effect::Unvalidated => (
+            "not checked: this DNS server does not pass DNSSEC records on",
+            Tone::Dim,
+        ),
     };
     let text = format!(
         "{} ({}, {}): {status}",

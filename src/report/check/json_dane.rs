@@ -16,6 +16,9 @@ pub(super) struct DaneJson<'a> {
     trust_anchor: &'a str,
     /// `null` when not asked (no MX host has TLSA records).
     mx_dnssec: Option<&'static str>,
+    /// The trust anchor zone's own denial through this DNS server (asked when something was
+    /// bogus): `secure` when validation works here at all.
+    path_dnssec: Option<&'static str>,
     hosts: Vec<HostJson<'a>>,
 }
 
@@ -64,6 +67,7 @@ impl<'a> DaneJson<'a> {
             validated_by: "smtp-doctor",
             trust_anchor: &dane.trust_anchor,
             mx_dnssec: dane.mx.map(|d| d.as_str()),
+            path_dnssec: dane.path.map(|d| d.as_str()),
             hosts: assess(dane, observations)
                 .iter()
                 .map(HostJson::from)

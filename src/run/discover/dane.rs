@@ -17,6 +17,8 @@ use crate::run::plan::SetupError;
 pub(super) struct Validator {
     resolver: Resolver,
     trust_anchor: String,
+    /// The zone whose keys the trust anchor holds (the root, `.`, by default).
+    anchor_zone: String,
 }
 
 impl Validator {
@@ -30,9 +32,14 @@ impl Validator {
         let resolver = resolver
             .validating(anchors)
             .map_err(|e| SetupError(e.to_string()))?;
+        let anchor_zone = match trust_anchor {
+            None => ".".to_string(),
+            Some(path) => anchor_zone(&std::fs::read_to_string(path).unwrap_or_default()),
+        };
         Ok(Validator {
             resolver,
             trust_anchor: trust_anchor.map_or("root".to_string(), |p| p.display().to_string()),
+            anchor_zone,
         })
     }
 
@@ -62,10 +69,25 @@ impl Validator {
             host
         }));
         let (mx, hosts) = tokio::join!(mx, addresses);
+        // A bogus answer is the zone's fault only if DNSSEC validates through this DNS server
+        // at all: a server that strips DNSSEC records makes every answer bogus, even the trust
+        // anchor zone's own denial of a TXT record, which is asked then (only then).
+        let bogus = mx == Some(Dnssec::Bogus)
+            || hosts
+                .iter()
+                .any(|h| h.tlsa_dnssec == Dnssec::Bogus || h.addresses == Some(Dnssec::Bogus));
+        let path = match bogus {
+            true => Some(
+                self.state(&self.anchor_zone, QueryType::Txt, deadline)
+                    .await,
+            ),
+            false => None,
+        };
         DaneFacts {
             trust_anchor: self.trust_anchor.clone(),
             mx,
             hosts,
+            path,
         }
     }
 
@@ -107,6 +129,16 @@ impl Validator {
             .flatten()
             .unwrap_or(Dnssec::Indeterminate)
     }
+}
+
+/// The owner name of the first record of a trust-anchor file (zone-file lines, `;` comments):
+/// the zone whose keys it holds; the root when none can be read.
+fn anchor_zone(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split(';').next().unwrap_or_default().trim())
+        .find(|line| !line.is_empty() && !line.starts_with('$'))
+        .and_then(|line| line.split_whitespace().next())
+        .map_or_else(|| ".".to_string(), str::to_string)
 }
 
 /// The state of a host's addresses: of A and AAAA, the weakest. A secure denial of one type
@@ -166,5 +198,17 @@ mod tests {
             Dnssec::Insecure
         );
         assert_eq!(addresses_state(None, None), Dnssec::Indeterminate);
+    }
+
+    #[test]
+    fn the_zone_of_a_trust_anchor_file() {
+        let file = "; test anchor\n$TTL 300\n\ntest. 300 IN DNSKEY 257 3 13 AAAA\n";
+        assert_eq!(anchor_zone(file), "test.");
+        assert_eq!(
+            anchor_zone("  example.org. IN DNSKEY 257 3 8 x ; key\n"),
+            "example.org."
+        );
+        assert_eq!(anchor_zone(""), ".");
+        assert_eq!(anchor_zone("; only a comment\n"), ".");
     }
 }

@@ -183,11 +183,30 @@ fn judged(records: Vec<Tlsa>, facts: Option<TlsFacts>, secure: bool) -> Vec<Find
 
 /// The findings (with severities) with the MX answer in state `mx` and the TLSA answer in
 /// state `tlsa_state`.
+/// [`judged_through`] a DNS server through which DNSSEC validates (the trust anchor's zone is
+/// secure whenever something was bogus).
 fn judged_with(
     records: Vec<Tlsa>,
     facts: Option<TlsFacts>,
     mx: Dnssec,
     tlsa_state: Dnssec,
+) -> Vec<(FindingId, Severity)> {
+    let bogus = mx == Dnssec::Bogus || tlsa_state == Dnssec::Bogus;
+    judged_through(
+        records,
+        facts,
+        mx,
+        tlsa_state,
+        bogus.then_some(Dnssec::Secure),
+    )
+}
+
+fn judged_through(
+    records: Vec<Tlsa>,
+    facts: Option<TlsFacts>,
+    mx: Dnssec,
+    tlsa_state: Dnssec,
+    path: Option<Dnssec>,
 ) -> Vec<(FindingId, Severity)> {
     let ip: IpAddr = "192.0.2.25".parse().unwrap();
     let mut observation = Observation::new(Endpoint {
@@ -215,6 +234,7 @@ fn judged_with(
                 },
                 tlsa_dnssec: tlsa_state,
             }],
+            path,
         }),
         ..Discovery::default()
     };
@@ -234,11 +254,37 @@ fn bogus_answers_by_what_is_known() {
         judged_with(vec![current], facts(), Dnssec::Bogus, Dnssec::Secure),
         vec![(FindingId::DaneBogus, Severity::Error)]
     );
-    // The TLSA answer itself is bogus: whether records exist is unknown.
+    // The TLSA answer itself is bogus while DNSSEC validates through this DNS server: the
+    // zone is broken, and validating senders defer mail.
     assert_eq!(
         judged_with(Vec::new(), facts(), Dnssec::Secure, Dnssec::Bogus),
-        vec![(FindingId::DaneBogus, Severity::Warning)]
+        vec![(FindingId::DaneBogus, Severity::Error)]
     );
+    // A DNS server that strips DNSSEC makes even the trust anchor's zone bogus: nothing could
+    // be validated, which says nothing about the domain (information, not a warning).
+    for path in [Dnssec::Bogus, Dnssec::Indeterminate, Dnssec::Insecure] {
+        assert_eq!(
+            judged_through(
+                Vec::new(),
+                facts(),
+                Dnssec::Secure,
+                Dnssec::Bogus,
+                Some(path)
+            ),
+            vec![(FindingId::DaneUnvalidated, Severity::Info)]
+        );
+        let current = tlsa(3, 1, 1, sha256(&p.leaf_spki));
+        assert_eq!(
+            judged_through(
+                vec![current],
+                facts(),
+                Dnssec::Bogus,
+                Dnssec::Secure,
+                Some(path)
+            ),
+            vec![(FindingId::DaneUnvalidated, Severity::Info)]
+        );
+    }
     // Signed TLSA records under an unsigned MX answer: void.
     let current = tlsa(3, 1, 1, sha256(&p.leaf_spki));
     assert_eq!(

@@ -44,6 +44,8 @@ const TCP_IDLE: Duration = Duration::from_secs(5);
 struct ZoneSpec {
     apex: Name,
     signed: bool,
+    /// Signed, but the parent's DS is for another key: every answer of the zone is bogus.
+    wrong_ds: bool,
     records: Vec<Record>,
 }
 
@@ -67,6 +69,20 @@ impl SignedDnsBuilder {
         self.zones.push(ZoneSpec {
             apex: name(apex),
             signed,
+            wrong_ds: false,
+            records: Vec::new(),
+        });
+        self
+    }
+
+    /// A signed child zone of `test.` whose DS in the parent is for a key the zone does not
+    /// use (a key rolled without updating the parent): its answers validate as bogus, while
+    /// `test.` itself stays secure.
+    pub fn zone_with_wrong_ds(mut self, apex: &str) -> Self {
+        self.zones.push(ZoneSpec {
+            apex: name(apex),
+            signed: true,
+            wrong_ds: true,
             records: Vec::new(),
         });
         self
@@ -124,7 +140,11 @@ impl SignedDnsBuilder {
             let ns = Record::from_rdata(spec.apex.clone(), TTL, RData::NS(NS(name("ns.test."))));
             assert!(parent.upsert_mut(ns, 1), "delegation NS");
             if spec.signed {
-                let dnskey = sign(&mut child, &spec.apex);
+                let mut dnskey = sign(&mut child, &spec.apex);
+                if spec.wrong_ds {
+                    // The key of a zone signed and thrown away.
+                    dnskey = sign(&mut zone_handler(&spec.apex), &spec.apex);
+                }
                 let ds = ds_of(&dnskey, &spec.apex);
                 let ds =
                     Record::from_rdata(spec.apex.clone(), TTL, RData::DNSSEC(DNSSECRData::DS(ds)));
