@@ -691,7 +691,12 @@ impl Resolver {
     }
 
     async fn exchange(&self, name: &str, record_type: QueryType) -> Arc<Exchange> {
-        let absolute = absolute_name(name);
+        // The root is no host name, but a validating resolver asks it: the DANE check's
+        // signed denial at the trust anchor's zone (`.` by default).
+        let absolute = match name.trim() {
+            "." if self.run.validating => Ok(Name::root()),
+            _ => absolute_name(name),
+        };
         let text = match &absolute {
             Ok(absolute) => name_text(absolute),
             // Not a DNS name: cached and logged under what was given, never sent.
@@ -766,10 +771,6 @@ impl Resolver {
 /// name from DNS is absolute, and a typed host name is meant as written), lower case.
 fn absolute_name(text: &str) -> Result<Name, String> {
     let trimmed = text.trim();
-    // The root itself: the DANE check asks it (the trust anchor's zone) for a signed denial.
-    if trimmed == "." {
-        return Ok(Name::root());
-    }
     let bare = trimmed.strip_suffix('.').unwrap_or(trimmed);
     if bare.is_empty() {
         return Err(format!("{text:?} is not a host name"));
