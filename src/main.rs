@@ -77,7 +77,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         Err(e) => return failed(&e),
     };
     if args.file.is_some() {
-        return batch(args, output == Output::Json);
+        return batch(args, output);
     }
     let mut plan = match args.plan() {
         Ok(plan) => plan,
@@ -146,9 +146,10 @@ fn nagios_unknown(reason: &str) -> ExitCode {
 }
 
 /// `smtp-doctor check --file`: every line's result (NDJSON with `--json`, streamed in input
-/// order; else a summary table at the end); 1 when any line had an error finding or could not
-/// be checked, 0 otherwise.
-fn batch(args: &CheckArgs, json: bool) -> ExitCode {
+/// order; one Prometheus exposition of every target with `--format prometheus`; else a summary
+/// table at the end); 1 when any line had an error finding or could not be checked, 0
+/// otherwise.
+fn batch(args: &CheckArgs, output: Output) -> ExitCode {
     let plan = match args.batch_plan() {
         Ok(plan) => plan,
         Err(e) => return plan_failure(&e),
@@ -157,6 +158,7 @@ fn batch(args: &CheckArgs, json: bool) -> ExitCode {
     let started = std::time::Instant::now();
     emit_with(|out, terminal| {
         let mut rows: Vec<Row> = Vec::new();
+        let mut exposition = report::check::prometheus::BatchExposition::default();
         let mut failed = 0;
         let mut written: io::Result<()> = Ok(());
         let ran = block_on(run::batch::run(plan, |result| {
@@ -167,11 +169,14 @@ fn batch(args: &CheckArgs, json: bool) -> ExitCode {
             if let Some(progress) = &progress {
                 progress.done(failed);
             }
-            if json {
-                written =
-                    report::check::json::write_batch_line(&result, out).and_then(|()| out.flush());
-            } else {
-                rows.push(row);
+            match output {
+                Output::Json => {
+                    written = report::check::json::write_batch_line(&result, out)
+                        .and_then(|()| out.flush());
+                }
+                // Series only, not reports: a batch of many targets keeps little.
+                Output::Prometheus => exposition.add(&result),
+                Output::Table | Output::Nagios { .. } => rows.push(row),
             }
             if written.is_err() {
                 ControlFlow::Break(())
@@ -186,8 +191,17 @@ fn batch(args: &CheckArgs, json: bool) -> ExitCode {
             return Ok(code);
         }
         written?;
-        if !json {
-            report::check::batch::write(&rows, started.elapsed(), out, args.use_color(terminal))?;
+        match output {
+            Output::Json => {}
+            Output::Prometheus => exposition.write(out)?,
+            Output::Table | Output::Nagios { .. } => {
+                report::check::batch::write(
+                    &rows,
+                    started.elapsed(),
+                    out,
+                    args.use_color(terminal),
+                )?;
+            }
         }
         Ok(verdict_code(failed))
     })

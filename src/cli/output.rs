@@ -69,7 +69,9 @@ impl CheckArgs {
             )));
         }
         if matches!(format, Format::Prometheus | Format::Nagios) {
-            let one_run = if self.file.is_some() {
+            // A batch is one exposition (every target's series), but one Nagios status line is
+            // one service's.
+            let one_run = if self.file.is_some() && format == Format::Nagios {
                 Some("--file")
             } else if self.transcript {
                 Some("--transcript")
@@ -192,6 +194,11 @@ mod tests {
         assert_eq!(
             output(&["-f", "-", "--format", "json"]).unwrap(),
             Output::Json
+        );
+        // A batch is one exposition of every target.
+        assert_eq!(
+            output(&["-f", "-", "--format", "prometheus"]).unwrap(),
+            Output::Prometheus
         );
     }
 

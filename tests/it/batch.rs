@@ -322,3 +322,94 @@ fn connections_to_one_address_are_limited_and_a_421_slows_them_to_one() {
         busy.most_after_busy.load(Ordering::SeqCst)
     );
 }
+
+/// `check -f FILE --format prometheus` over the usual mix: one exposition.
+fn batch_exposition(lab: &Lab) -> (Run, String, String) {
+    let lines = lab.mixed_lines();
+    let file = lab.file(&lines);
+    let run = lab.run(&file, &["--format", "prometheus"], None);
+    let good = format!("127.0.0.1:{}", lab.server.port());
+    let closed = lines[3].clone();
+    (run, good, closed)
+}
+
+#[test]
+fn a_batch_in_prometheus_format_is_one_exposition_of_every_target() {
+    let lab = Lab::new();
+    let (run, good, closed) = batch_exposition(&lab);
+    assert_eq!(run.code, 1, "a closed port and a bad line: {}", run.stderr);
+    // Strictly read: every family once (not one block per target), no series twice.
+    let e = crate::monitor::parse_exposition(&run.stdout);
+    let target = |t: &str| vec![("target", t.to_string())];
+    let one = |name: &str, t: &str| {
+        let labels = target(t);
+        let want: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        e.value(name, &want)
+    };
+    // Line 6 repeats line 2's target: the first line's series stand, once.
+    assert_eq!(one("smtp_doctor_up", &good), 1.0, "{}", run.stdout);
+    assert_eq!(one("smtp_doctor_verdict", &good), 0.0);
+    assert_eq!(one("smtp_doctor_up", &closed), 0.0);
+    assert_eq!(one("smtp_doctor_verdict", &closed), 1.0);
+    assert_eq!(
+        e.find(
+            "smtp_doctor_finding",
+            &[("target", closed.as_str()), ("id", "port.refused")]
+        )
+        .len(),
+        1
+    );
+    // The line that is no target.
+    assert_eq!(
+        e.value(
+            "smtp_doctor_check_error",
+            &[
+                ("target", "999.1.1.1"),
+                ("line", "5"),
+                ("kind", "invalid_target")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(e.types["smtp_doctor_check_error"], "gauge");
+    // Nagios stays one service's status line.
+    let file = lab.file(&lab.mixed_lines());
+    let nagios = lab.run(&file, &["--format", "nagios"], None);
+    assert_eq!(nagios.code, 3, "{}", nagios.stdout);
+    assert!(
+        nagios.stdout.contains("does not go with --file"),
+        "{}",
+        nagios.stdout
+    );
+}
+
+#[test]
+#[ignore = "needs promtool (Debian's prometheus package); run by .ci/run"]
+fn promtool_checks_a_batch_exposition() {
+    let lab = Lab::new();
+    let (run, ..) = batch_exposition(&lab);
+    let mut child = std::process::Command::new(crate::monitor::promtool())
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(run.stdout.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("promtool output");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "{said}\n{}",
+        run.stdout
+    );
+}

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use crate::model::{Observation, State};
-use crate::run::outcome::{CheckReport, ExporterStats};
+use crate::run::outcome::{BatchResult, CheckReport, ExporterStats, Outcome};
 use crate::verdict::{Finding, Severity};
 
 /// Writes the report as the text exposition format, newline-terminated.
@@ -20,6 +20,64 @@ pub fn write(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         family.write(out)?;
     }
     Ok(())
+}
+
+/// `check --file --format prometheus`: every line's run in one exposition, each family once
+/// (its series from every target, in input order), for one textfile of the collector. A line
+/// that could not be checked is `smtp_doctor_check_error{target,line,kind}`. Two lines with
+/// the same target give the same series; the first line's stand.
+#[derive(Default)]
+pub struct BatchExposition {
+    families: Vec<Family>,
+}
+
+impl BatchExposition {
+    /// Adds one line's result.
+    pub fn add(&mut self, result: &BatchResult) {
+        let reason = match &result.outcome {
+            Outcome::Checked(report) => {
+                for family in families(report) {
+                    self.merge(family);
+                }
+                return;
+            }
+            Outcome::Invalid(_) => "invalid_target",
+            Outcome::Failed(_) => "setup",
+        };
+        let mut error = Family::new(
+            "smtp_doctor_check_error",
+            "1 for an input line that could not be checked: not a usable target (invalid_target) \
+             or a run that could not start (setup); the reason is in the table and the JSON.",
+        );
+        error.add(
+            vec![
+                ("target", result.input.clone()),
+                ("line", result.line.to_string()),
+                ("kind", reason.to_string()),
+            ],
+            Value::Int(1),
+        );
+        self.merge(error);
+    }
+
+    fn merge(&mut self, family: Family) {
+        match self.families.iter_mut().find(|f| f.name == family.name) {
+            Some(known) => {
+                for (labels, value) in family.samples {
+                    known.add(labels, value);
+                }
+            }
+            None => self.families.push(family),
+        }
+    }
+
+    /// Writes the exposition, newline-terminated (nothing when no line was given).
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        for family in &self.families {
+            family.write(out)?;
+        }
+        Ok(())
+    }
 }
 
 /// `serve`'s answer to one probe: the run's families, then blackbox_exporter's two under our
