@@ -524,10 +524,9 @@ pub(crate) fn promtool() -> String {
     }
 }
 
-#[test]
-#[ignore = "needs promtool (Debian's prometheus package); run by .ci/run"]
-fn promtool_checks_the_exposition() {
-    let (text, ..) = odd_run();
+/// `promtool check metrics` on `text`: exit 0 and nothing said (the syntax parses and the
+/// lint, HELP, base units, suffixes, snake_case names, finds nothing).
+pub(crate) fn promtool_check_metrics(text: &str) {
     let mut child = Command::new(promtool())
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -547,10 +546,15 @@ fn promtool_checks_the_exposition() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // Exit 0 and nothing said: the syntax parses and the lint (HELP, base units, suffixes,
-    // snake_case names) finds nothing.
     assert!(out.status.success(), "promtool: {said}\n{text}");
     assert!(said.trim().is_empty(), "promtool: {said}\n{text}");
+}
+
+#[test]
+#[ignore = "needs promtool (Debian's prometheus package); run by .ci/run"]
+fn promtool_checks_the_exposition() {
+    let (text, ..) = odd_run();
+    promtool_check_metrics(&text);
 }
 
 // ---------------------------------------------------------------------------------------------

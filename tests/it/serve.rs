@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::monitor::{Exposition, Pki, parse_exposition, promtool, server};
+use crate::monitor::{Exposition, Pki, parse_exposition, promtool, promtool_check_metrics, server};
 use crate::support::pki::Validity;
 use crate::support::server::{Scenario, TestServer};
 
@@ -441,16 +441,19 @@ fn a_bad_modules_file_stops_the_start_with_exit_code_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("modules.toml");
     std::fs::write(&path, "[modules.sub]\nports = [587]\nsecurty = \"tls\"\n").expect("write");
-    let run = crate::support::run_raw(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-            &path.display().to_string(),
-        ],
-        &[],
-    );
+    let start = || {
+        crate::support::run_raw(
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--config",
+                &path.display().to_string(),
+            ],
+            &[],
+        )
+    };
+    let run = start();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr.contains("unknown field `securty`"),
@@ -459,16 +462,7 @@ fn a_bad_modules_file_stops_the_start_with_exit_code_2() {
     );
     assert!(run.stderr.contains("modules.toml:3:1"), "{}", run.stderr);
     std::fs::write(&path, "[modules.sub]\nignore = [\"cert.soon\"]\n").expect("write");
-    let run = crate::support::run_raw(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-            &path.display().to_string(),
-        ],
-        &[],
-    );
+    let run = start();
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
@@ -501,30 +495,6 @@ fn sigterm_stops_the_exporter_with_exit_code_0() {
 
 // ---------------------------------------------------------------------------------------------
 // Real parsers and a real Prometheus
-
-fn promtool_check_metrics(text: &str) {
-    let mut child = Command::new(promtool())
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool (.ci/run unpacks Debian's prometheus package)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("promtool output");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "promtool: {said}\n{text}");
-    assert!(said.trim().is_empty(), "promtool: {said}\n{text}");
-}
 
 #[test]
 #[ignore = "needs promtool (Debian's prometheus package); run by .ci/run"]
