@@ -50,13 +50,17 @@ pub fn parse_record(text: &str) -> Record {
         extensions: Vec::new(),
         problems: Vec::new(),
     };
-    let mut fields = text.split(';').map(|f| f.trim_matches([' ', '\t']));
-    if fields.next() != Some(RECORD_VERSION) {
+    // The version comes first, with nothing before it (white space only before a `;`).
+    let (version, rest) = text.split_once(';').unwrap_or((text, ""));
+    if version.trim_end_matches([' ', '\t']) != RECORD_VERSION {
         record
             .problems
             .push(format!("it does not begin with `{RECORD_VERSION};`"));
     }
-    let fields: Vec<&str> = fields.collect();
+    let fields: Vec<&str> = rest
+        .split(';')
+        .map(|f| f.trim_matches([' ', '\t']))
+        .collect();
     let last = fields.len().saturating_sub(1);
     for (n, field) in fields.into_iter().enumerate() {
         if field.is_empty() {
@@ -385,6 +389,9 @@ mod tests {
             ("v=STSv1; 9x=y; id=1", "not `name=value`"),
             ("v=STSv2; id=1", "does not begin"),
             ("", "does not begin"),
+            // Found by the fuzz target `policy`: nothing may come before the version, as
+            // `is_record` (which picks the records out of the TXT answer) says too.
+            ("  v=STSv1; id=20", "does not begin"),
         ] {
             let record = parse_record(text);
             assert!(

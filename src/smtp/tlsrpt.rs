@@ -43,13 +43,17 @@ pub fn parse_record(text: &str) -> Record {
         rua: Vec::new(),
         problems: Vec::new(),
     };
-    let mut fields = text.split(';').map(|f| f.trim_matches([' ', '\t']));
-    if fields.next() != Some(RECORD_VERSION) {
+    // The version comes first, with nothing before it (white space only before a `;`).
+    let (version, rest) = text.split_once(';').unwrap_or((text, ""));
+    if version.trim_end_matches([' ', '\t']) != RECORD_VERSION {
         record
             .problems
             .push(format!("it does not begin with `{RECORD_VERSION};`"));
     }
-    let fields: Vec<&str> = fields.collect();
+    let fields: Vec<&str> = rest
+        .split(';')
+        .map(|f| f.trim_matches([' ', '\t']))
+        .collect();
     let last = fields.len().saturating_sub(1);
     let mut seen_rua = false;
     for (n, field) in fields.into_iter().enumerate() {
@@ -153,6 +157,7 @@ mod tests {
                 "twice",
             ),
             ("v=TLSRPTv2; rua=mailto:a@example.com", "does not begin"),
+            (" v=TLSRPTv1; rua=mailto:a@example.com", "does not begin"),
             ("v=TLSRPTv1; rua", "no `=`"),
         ] {
             let record = parse_record(text);
