@@ -336,3 +336,185 @@ fn findings_by_what_the_records_do() {
         vec![FindingId::DaneUnusableRecord]
     );
 }
+
+#[test]
+fn names_and_words_of_matches_and_effects() {
+    let cases = [
+        (
+            RecordMatch::Leaf,
+            "match_leaf",
+            "matches the server certificate",
+        ),
+        (
+            RecordMatch::TrustAnchor { depth: 1 },
+            "match_trust_anchor",
+            "matches the issuer certificate at depth 1",
+        ),
+        (
+            RecordMatch::TrustAnchorBroken {
+                depth: 2,
+                why: "the chain breaks",
+            },
+            "trust_anchor_chain_broken",
+            "matches the certificate at depth 2, but the chain breaks",
+        ),
+        (
+            RecordMatch::NoMatch,
+            "no_match",
+            "matches no certificate presented",
+        ),
+        (RecordMatch::Unusable("odd"), "unusable", "unusable: odd"),
+    ];
+    for (m, name, words) in cases {
+        assert_eq!(m.as_str(), name);
+        assert_eq!(m.describe(), words);
+    }
+    let effects = [
+        (Effect::InEffect, "in_effect"),
+        (Effect::NoRecords, "no_records"),
+        (Effect::Void, "ignored"),
+        (Effect::Bogus, "bogus"),
+        (Effect::Undecided, "undecided"),
+        (Effect::Unvalidated, "unvalidated"),
+    ];
+    for (effect, name) in effects {
+        assert_eq!(effect.as_str(), name);
+    }
+    // PKIX usages are named as such, not as unknown ones.
+    let pkix = unusable(&tlsa(1, 1, 1, vec![0; 32])).unwrap();
+    assert!(pkix.contains("PKIX"), "{pkix}");
+    assert_eq!(
+        unusable(&tlsa(9, 1, 1, vec![0; 32])),
+        Some("unknown certificate usage")
+    );
+}
+
+#[test]
+fn only_the_hosts_port_25_probes_are_assessed_and_bogus_names_its_parts() {
+    let p = pki();
+    let record = tlsa(3, 1, 1, sha256(&p.leaf_spki));
+    let probe = |host: &str, port: u16, with_tls: bool| {
+        let mut o = Observation::new(Endpoint {
+            host: host.into(),
+            ip: "192.0.2.25".parse().unwrap(),
+            port,
+            security: Security::Starttls,
+        });
+        o.tls = with_tls.then(|| tls(&[&p.leaf, &p.ca], true, true));
+        o
+    };
+    let observations = [
+        probe("mx.example.test", 25, true),
+        probe("mx.example.test", 587, true),
+        probe("other.example.test", 25, true),
+        probe("mx.example.test", 25, false),
+    ];
+    let dane = DaneFacts {
+        trust_anchor: "root".into(),
+        mx: Some(Dnssec::Bogus),
+        hosts: vec![DaneHost {
+            host: "mx.example.test".into(),
+            addresses: Some(Dnssec::Bogus),
+            tlsa_name: "_25._tcp.mx.example.test".into(),
+            tlsa: Ok(vec![record]),
+            tlsa_dnssec: Dnssec::Secure,
+        }],
+        path: Some(Dnssec::Secure),
+    };
+    let assessed = assess(&dane, &observations);
+    let endpoints = &assessed[0].endpoints;
+    assert_eq!(endpoints.len(), 2, "port 25 of mx.example.test only");
+    assert!(endpoints.iter().all(|e| e.observation.endpoint.port == 25));
+    assert!(endpoints[0].has_tls() && !endpoints[1].has_tls());
+    assert_eq!(endpoints[0].matches, vec![RecordMatch::Leaf]);
+    assert!(endpoints[1].matches.is_empty());
+    // The bogus finding names what failed.
+    let discovery = Discovery {
+        domain: Some("example.test".into()),
+        dane: Some(dane),
+        ..Discovery::default()
+    };
+    let findings = judge(&discovery, &observations);
+    let bogus = findings
+        .iter()
+        .find(|f| f.id == FindingId::DaneBogus)
+        .expect("dane.bogus");
+    assert!(
+        bogus
+            .message
+            .contains("the MX answer, the addresses of mx.example.test"),
+        "{}",
+        bogus.message
+    );
+}
+
+/// The findings (whole) of `mx.example.test` with `records`, the MX answer, the addresses and
+/// the TLSA answer in these states, through a DNS server where DNSSEC validates.
+fn findings_with(
+    records: Vec<Tlsa>,
+    mx: Dnssec,
+    addresses: Dnssec,
+    tlsa_state: Dnssec,
+) -> Vec<Finding> {
+    let p = pki();
+    let mut observation = Observation::new(Endpoint {
+        host: "mx.example.test".into(),
+        ip: "192.0.2.25".parse().unwrap(),
+        port: 25,
+        security: Security::Starttls,
+    });
+    observation.tls = Some(tls(&[&p.leaf, &p.ca], true, true));
+    let discovery = Discovery {
+        domain: Some("example.test".into()),
+        dane: Some(DaneFacts {
+            trust_anchor: "root".into(),
+            mx: Some(mx),
+            hosts: vec![DaneHost {
+                host: "mx.example.test".into(),
+                addresses: Some(addresses),
+                tlsa_name: "_25._tcp.mx.example.test".into(),
+                tlsa: if records.is_empty() {
+                    Err(LookupFailure::NxDomain)
+                } else {
+                    Ok(records)
+                },
+                tlsa_dnssec: tlsa_state,
+            }],
+            path: Some(Dnssec::Secure),
+        }),
+        ..Discovery::default()
+    };
+    judge(&discovery, &[observation])
+}
+
+#[test]
+fn what_is_unsigned_is_named_and_the_advice_fits_the_zone() {
+    use Dnssec::{Insecure, Secure};
+    // No records: a signed denial needs only the record; an unsigned zone needs DNSSEC first.
+    let signed = findings_with(Vec::new(), Secure, Secure, Secure);
+    assert!(
+        signed[0]
+            .advice
+            .starts_with("Optional: to make senders insist"),
+        "{:?}",
+        signed[0]
+    );
+    let unsigned = findings_with(Vec::new(), Insecure, Insecure, Insecure);
+    assert!(
+        unsigned[0]
+            .advice
+            .starts_with("Optional: DANE needs DNSSEC"),
+        "{:?}",
+        unsigned[0]
+    );
+    // Records that senders ignore: which answer is unsigned.
+    let record = || vec![tlsa(3, 1, 1, vec![7; 32])];
+    let void = |mx, addresses, tlsa_state| {
+        let found = findings_with(record(), mx, addresses, tlsa_state);
+        assert_eq!(found[0].id, FindingId::DaneNotDnssec, "{found:?}");
+        found[0].message.clone()
+    };
+    assert!(void(Secure, Secure, Insecure).contains("the answer is not DNSSEC-validated"));
+    assert!(void(Insecure, Secure, Secure).contains("the MX answer of example.test"));
+    assert!(void(Secure, Insecure, Secure).contains("the addresses of mx.example.test"));
+}
