@@ -442,7 +442,7 @@ fn only_the_hosts_port_25_probes_are_assessed_and_bogus_names_its_parts() {
     assert!(
         bogus
             .message
-            .contains("the MX answer, the addresses of mx.example.test"),
+            .contains("for the MX answer, the addresses of mx.example.test:"),
         "{}",
         bogus.message
     );
