@@ -260,10 +260,40 @@ pub fn judge(discovery: &Discovery, observations: &[Observation]) -> Vec<Finding
     };
     let domain = discovery.domain.as_deref().unwrap_or("the domain");
     let mut out = Vec::new();
+    let mut unvalidated: Vec<&str> = Vec::new();
     for assessment in assess(dane, observations) {
+        // One finding for the run: it is about the DNS server, not the hosts.
+        if assessment.effect == Effect::Unvalidated {
+            unvalidated.push(&assessment.host.host);
+            continue;
+        }
         host_findings(domain, dane, &assessment, &mut out);
     }
+    if !unvalidated.is_empty() {
+        out.push(unvalidated_finding(domain, dane, &unvalidated));
+    }
     out
+}
+
+/// `dane.unvalidated`: nothing validates through this DNS server, so the DANE of these hosts
+/// was not checked.
+fn unvalidated_finding(domain: &str, dane: &DaneFacts, hosts: &[&str]) -> Finding {
+    let zone = match dane.trust_anchor.as_str() {
+        "root" => "the root zone".to_string(),
+        file => format!("the zone of --trust-anchor {file}"),
+    };
+    finding(
+        FindingId::DaneUnvalidated,
+        Severity::Info,
+        None,
+        format!(
+            "DANE of {} could not be checked: the DNS server this run asks does not pass on the DNSSEC records validation needs (even {zone} does not validate through it), so no answer could be validated.",
+            hosts.join(", ")
+        ),
+        format!(
+            "To check DANE, run again with --resolver pointing at a DNS server that passes DNSSEC records on (most public resolvers and a local unbound do). Senders ask their own resolvers, so this says nothing about {domain}'s records."
+        ),
+    )
 }
 
 fn finding(
@@ -312,18 +342,8 @@ fn host_findings(domain: &str, dane: &DaneFacts, a: &HostAssessment<'_>, out: &m
                 "Fix the DNSSEC of {name}'s zone (expired RRSIGs, a DS at the parent for a key no longer in use) so that {owner} validates; check with a validating resolver (`dig +dnssec TLSA {owner}`)."
             ),
         )),
-        Effect::Unvalidated => out.push(finding(
-            FindingId::DaneUnvalidated,
-            Severity::Info,
-            None,
-            format!(
-                "DANE of {name} could not be checked: the DNS server this run asks does not pass on the DNSSEC records validation needs (even the trust anchor's own zone, {}, does not validate through it), so no answer could be validated.",
-                dane.trust_anchor
-            ),
-            format!(
-                "To check DANE, run again with --resolver pointing at a DNS server that passes DNSSEC records on (most public resolvers and a local unbound do). Senders ask their own resolvers, so this says nothing about {domain}'s records."
-            ),
-        )),
+        // Said once for the run, by `judge`.
+        Effect::Unvalidated => {}
         Effect::Void => out.push(void(domain, dane, host)),
         Effect::InEffect => in_effect(a, out),
     }

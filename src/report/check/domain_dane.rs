@@ -24,7 +24,15 @@ pub(super) fn write(report: &CheckReport, out: &mut dyn Write, color: bool) -> i
         "root" => "the root's keys".to_string(),
         file => format!("--trust-anchor {}", clean(file)),
     };
-    let validation = format!("DNSSEC validated by smtp-doctor itself, from {anchor}");
+    // Whether anything could be validated through this DNS server (asked when an answer was
+    // bogus: the trust anchor's own zone).
+    let validation = match dane.path {
+        Some(path) if path != Dnssec::Secure => format!(
+            "not possible through this DNS server: even the trust anchor's zone comes out {} (it strips DNSSEC records); DANE not checked",
+            path.as_str()
+        ),
+        _ => format!("DNSSEC validated by smtp-doctor itself, from {anchor}"),
+    };
     field(out, "validation", &[validation], color, None)?;
     if let Some(mx) = dane.mx {
         field(
