@@ -930,17 +930,32 @@ fn readme_example() {
     }
     let run = crate::support::run_raw(&args, &[]);
     println!("exit {}\n{}{}", run.code, run.stdout, run.stderr);
+    // What README's example shows: the refused IPv6 address is the one error, and every block.
+    assert_eq!(run.code, 1);
+    for block in [
+        "Sending (submission)",
+        "Receiving (inbound)",
+        "MTA-STS (RFC 8461): _mta-sts.example.test",
+        "TLS-RPT (RFC 8460): _smtp._tls.example.test",
+        "DANE (RFC 7672)",
+        "Settings to use",
+        "1 error, 2 warnings. Problems found: port.refused.",
+    ] {
+        assert!(run.stdout.contains(block), "{block:?}");
+    }
     args.push("--json");
     let run = crate::support::run_raw(&args, &[]);
     println!("{}", run.stdout);
     println!("{} queries received", dns.total_queries());
+    let doc = run.json();
+    assert_eq!(doc["summary"]["errors"], 1, "{doc:#}");
 }
 
 /// The figure of the README: how many DNS queries a typical `check example.test` makes (MX
 /// hosts, no SRV records, a `smtp.` name that resolves) and how long it takes against the test
-/// DNS server. `cargo test --release --test it domain::query_count -- --ignored --nocapture`
+/// DNS server. `cargo test --test it domain::query_count -- --ignored --nocapture`
 #[test]
-#[ignore = "prints a measurement; run by hand"]
+#[ignore = "a measurement (ten runs); run by hand"]
 fn query_count_of_a_typical_domain() {
     let pki = Pki::new();
     let mx = pki.starttls(
@@ -978,6 +993,44 @@ fn query_count_of_a_typical_domain() {
             .filter_map(|q| Some(q["t_ms"].as_u64()? + q["time_ms"].as_u64()?))
             .max()
             .unwrap_or(0);
+        // What README says it asks, once each.
+        let mut asked: Vec<String> = queries
+            .iter()
+            .map(|q| {
+                format!(
+                    "{} {}",
+                    q["type"].as_str().unwrap(),
+                    q["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        asked.sort();
+        let mut expected: Vec<String> = [
+            "MX example.test",
+            "A example.test",
+            "AAAA example.test",
+            "SRV _submissions._tcp.example.test",
+            "SRV _submission._tcp.example.test",
+            "TXT _mta-sts.example.test",
+            "TXT _smtp._tls.example.test",
+            "A smtp.example.test",
+            "AAAA smtp.example.test",
+            "A mail.example.test",
+            "AAAA mail.example.test",
+            "A mx1.example.test",
+            "AAAA mx1.example.test",
+            "A mx2.example.test",
+            "AAAA mx2.example.test",
+            "TLSA _25._tcp.mx1.example.test",
+            "TLSA _25._tcp.mx2.example.test",
+            "TXT .",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        expected.sort();
+        assert_eq!(asked, expected);
+        assert_eq!(endpoints(&doc).len(), 4);
         println!(
             "run {run}: {} endpoints, {} queries in the report ({} sent to the server), \
              DNS done after {slowest_query} ms, run {} ms",
