@@ -951,6 +951,29 @@ fn readme_example() {
     assert_eq!(doc["summary"]["errors"], 1, "{doc:#}");
 }
 
+/// The queries of the typical domain of [`query_count_of_a_typical_domain`], as README lists
+/// them (type and name).
+const TYPICAL_QUERIES: &[&str] = &[
+    "MX example.test",
+    "A example.test",
+    "AAAA example.test",
+    "SRV _submissions._tcp.example.test",
+    "SRV _submission._tcp.example.test",
+    "TXT _mta-sts.example.test",
+    "TXT _smtp._tls.example.test",
+    "A smtp.example.test",
+    "AAAA smtp.example.test",
+    "A mail.example.test",
+    "AAAA mail.example.test",
+    "A mx1.example.test",
+    "AAAA mx1.example.test",
+    "A mx2.example.test",
+    "AAAA mx2.example.test",
+    "TLSA _25._tcp.mx1.example.test",
+    "TLSA _25._tcp.mx2.example.test",
+    "TXT .",
+];
+
 /// The figure of the README: how many DNS queries a typical `check example.test` makes (MX
 /// hosts, no SRV records, a `smtp.` name that resolves) and how long it takes against the test
 /// DNS server. `cargo test --test it domain::query_count -- --ignored --nocapture`
@@ -1005,29 +1028,7 @@ fn query_count_of_a_typical_domain() {
             })
             .collect();
         asked.sort();
-        let mut expected: Vec<String> = [
-            "MX example.test",
-            "A example.test",
-            "AAAA example.test",
-            "SRV _submissions._tcp.example.test",
-            "SRV _submission._tcp.example.test",
-            "TXT _mta-sts.example.test",
-            "TXT _smtp._tls.example.test",
-            "A smtp.example.test",
-            "AAAA smtp.example.test",
-            "A mail.example.test",
-            "AAAA mail.example.test",
-            "A mx1.example.test",
-            "AAAA mx1.example.test",
-            "A mx2.example.test",
-            "AAAA mx2.example.test",
-            "TLSA _25._tcp.mx1.example.test",
-            "TLSA _25._tcp.mx2.example.test",
-            "TXT .",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut expected: Vec<String> = TYPICAL_QUERIES.iter().map(|s| s.to_string()).collect();
         expected.sort();
         assert_eq!(asked, expected);
         assert_eq!(endpoints(&doc).len(), 4);
