@@ -1065,6 +1065,95 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_connect_that_timed_out_gives_the_ptr_no_weight_a_later_timeout_does() {
+        let mut discovery = Discovery::default();
+        discovery.reverse.insert(
+            ip("192.0.2.25"),
+            ReverseDns::Missing(LookupFailure::NxDomain),
+        );
+        let timed_out_in = |phase: Phase| {
+            let mut obs = observation("mx.test", "192.0.2.25", State::Timeout);
+            if let Some(error) = obs.error.as_mut() {
+                error.phase = phase;
+            }
+            judge(&discovery, &[obs])
+        };
+        // No TCP connection: no server sent anything from that address.
+        let never = timed_out_in(Phase::Connect);
+        assert!(
+            never.iter().all(|f| f.id != "dns.ptr_missing"),
+            "{never:#?}"
+        );
+        // Connected, then silent: a server is there, and its PTR counts.
+        let silent = timed_out_in(Phase::Banner);
+        assert!(
+            silent.iter().any(|f| f.id == "dns.ptr_missing"),
+            "{silent:#?}"
+        );
+    }
+
+    #[test]
+    fn server_names_are_compared_on_the_receiving_side_only() {
+        let judged = |role: Role| {
+            let mut obs = observation("mx.example.test", "192.0.2.10", State::Ok);
+            greeting(&mut obs, "gw.internal ESMTP", "gw.internal");
+            let discovery = Discovery {
+                kind: TargetKind::Domain,
+                domain: Some("example.test".into()),
+                planned: vec![Planned {
+                    endpoint: obs.endpoint.clone(),
+                    role: Some(role),
+                    source: Source::Mx,
+                }],
+                ..Discovery::default()
+            };
+            ids(&judge(&discovery, &[obs]))
+        };
+        assert!(judged(Role::Inbound).contains(&("smtp.name_mismatch", Severity::Warning)));
+        assert!(
+            !judged(Role::Submission)
+                .iter()
+                .any(|(id, _)| *id == "smtp.name_mismatch")
+        );
+    }
+
+    #[test]
+    fn the_no_mx_fallback_names_the_domains_own_addresses_only() {
+        let with = |candidates: Vec<Candidate>| {
+            let discovery = Discovery {
+                kind: TargetKind::Domain,
+                domain: Some("example.test".into()),
+                mx: Some(Err(LookupFailure::NoData)),
+                sections: vec![Section {
+                    role: Role::Inbound,
+                    candidates,
+                    notes: Vec::new(),
+                }],
+                ..Discovery::default()
+            };
+            judge(&discovery, &[])
+        };
+        let mut own = candidate("example.test", Source::ImplicitMx, None);
+        own.addresses = vec![ip("192.0.2.1")];
+        let mut other = candidate("mail.example.test", Source::Guess, None);
+        other.addresses = vec![ip("192.0.2.99")];
+        let found = with(vec![own, other.clone()]);
+        let no_mx = found
+            .iter()
+            .find(|f| f.id == "dns.no_mx")
+            .expect("dns.no_mx");
+        assert!(no_mx.message.contains("(192.0.2.1)"), "{}", no_mx.message);
+        assert!(!no_mx.message.contains("192.0.2.99"), "{}", no_mx.message);
+        // Without the domain's own addresses, another host's do not make a fallback.
+        let found = with(vec![other]);
+        let no_mx = found
+            .iter()
+            .find(|f| f.id == "dns.no_mx")
+            .expect("dns.no_mx");
+        assert_eq!(no_mx.severity, Severity::Error, "{}", no_mx.message);
+    }
+
     fn candidate(host: &str, source: Source, not_probed: Option<NotProbed>) -> Candidate {
         Candidate {
             host: host.into(),

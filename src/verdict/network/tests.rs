@@ -940,3 +940,38 @@ fn throttling_on_25_is_about_reputation_elsewhere_about_limits() {
             .starts_with("The servers limit this connection")
     );
 }
+
+#[test]
+fn no_route_on_one_port_is_offline_and_blocked_ports_say_what_was_compared() {
+    // No route is no network at all, even when one port was tested.
+    let no_route = conclude(&[25], &all(25, NoRoute));
+    assert_eq!(no_route.first().map(|c| c.kind), Some(Kind::Offline));
+    assert!(
+        no_route[0]
+            .message
+            .starts_with("This machine has no route to any of the 4 control endpoints"),
+        "{}",
+        no_route[0].message
+    );
+    // Every port refused: each is blocked; with other ports tested, they are named as no
+    // better; with one port, the message says nothing was compared.
+    let two = conclude(
+        &[25, 587],
+        &facts(vec![all(25, Refused), all(587, Refused)]),
+    );
+    assert!(
+        two[0]
+            .message
+            .ends_with("and no other port reaches those operators either."),
+        "{}",
+        two[0].message
+    );
+    let one = conclude(&[25], &all(25, Refused));
+    assert!(
+        one[0]
+            .message
+            .ends_with("no other port was tested to compare (try --port 25,587,465)."),
+        "{}",
+        one[0].message
+    );
+}
