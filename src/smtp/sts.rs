@@ -50,32 +50,7 @@ pub fn parse_record(text: &str) -> Record {
         extensions: Vec::new(),
         problems: Vec::new(),
     };
-    // The version comes first, with nothing before it (white space only before a `;`).
-    let (version, rest) = text.split_once(';').unwrap_or((text, ""));
-    if version.trim_end_matches([' ', '\t']) != RECORD_VERSION {
-        record
-            .problems
-            .push(format!("it does not begin with `{RECORD_VERSION};`"));
-    }
-    let fields: Vec<&str> = rest
-        .split(';')
-        .map(|f| f.trim_matches([' ', '\t']))
-        .collect();
-    let last = fields.len().saturating_sub(1);
-    for (n, field) in fields.into_iter().enumerate() {
-        if field.is_empty() {
-            // One trailing `;` is allowed, not an empty field in between.
-            if n != last {
-                record.problems.push("it has an empty field (`;;`)".into());
-            }
-            continue;
-        }
-        let Some((name, value)) = field.split_once('=') else {
-            record
-                .problems
-                .push(format!("the field `{}` has no `=`", excerpt(field)));
-            continue;
-        };
+    for (name, value) in record_fields(text, RECORD_VERSION, &mut record.problems) {
         if name == "id" {
             if record.id.is_some() {
                 record.problems.push("`id` is given twice".into());
@@ -95,7 +70,7 @@ pub fn parse_record(text: &str) -> Record {
         } else {
             record.problems.push(format!(
                 "the field `{}` is not `name=value`",
-                excerpt(field)
+                excerpt(&format!("{name}={value}"))
             ));
         }
     }
@@ -103,6 +78,40 @@ pub fn parse_record(text: &str) -> Record {
         record.problems.push("it has no `id` field".into());
     }
     record
+}
+
+/// The `name=value` fields of a `;`-separated TXT record that must begin with `version`
+/// (RFC 8461 section 3.1, RFC 8460 section 3: nothing before it, white space around each `;`,
+/// one trailing `;` allowed). A missing version, an empty field in between and a field without
+/// `=` are added to `problems`; the other fields are returned in order.
+pub(super) fn record_fields<'a>(
+    text: &'a str,
+    version: &str,
+    problems: &mut Vec<String>,
+) -> Vec<(&'a str, &'a str)> {
+    let (first, rest) = text.split_once(';').unwrap_or((text, ""));
+    if first.trim_end_matches([' ', '\t']) != version {
+        problems.push(format!("it does not begin with `{version};`"));
+    }
+    let fields: Vec<&str> = rest
+        .split(';')
+        .map(|f| f.trim_matches([' ', '\t']))
+        .collect();
+    let last = fields.len().saturating_sub(1);
+    let mut named = Vec::new();
+    for (n, field) in fields.into_iter().enumerate() {
+        if field.is_empty() {
+            if n != last {
+                problems.push("it has an empty field (`;;`)".into());
+            }
+            continue;
+        }
+        match field.split_once('=') {
+            Some(pair) => named.push(pair),
+            None => problems.push(format!("the field `{}` has no `=`", excerpt(field))),
+        }
+    }
+    named
 }
 
 /// At most [`EXCERPT`] characters of untrusted text for a message, `...` marking a cut.

@@ -43,32 +43,8 @@ pub fn parse_record(text: &str) -> Record {
         rua: Vec::new(),
         problems: Vec::new(),
     };
-    // The version comes first, with nothing before it (white space only before a `;`).
-    let (version, rest) = text.split_once(';').unwrap_or((text, ""));
-    if version.trim_end_matches([' ', '\t']) != RECORD_VERSION {
-        record
-            .problems
-            .push(format!("it does not begin with `{RECORD_VERSION};`"));
-    }
-    let fields: Vec<&str> = rest
-        .split(';')
-        .map(|f| f.trim_matches([' ', '\t']))
-        .collect();
-    let last = fields.len().saturating_sub(1);
     let mut seen_rua = false;
-    for (n, field) in fields.into_iter().enumerate() {
-        if field.is_empty() {
-            if n != last {
-                record.problems.push("it has an empty field (`;;`)".into());
-            }
-            continue;
-        }
-        let Some((name, value)) = field.split_once('=') else {
-            record
-                .problems
-                .push(format!("the field `{}` has no `=`", excerpt(field)));
-            continue;
-        };
+    for (name, value) in super::sts::record_fields(text, RECORD_VERSION, &mut record.problems) {
         if name != "rua" {
             continue;
         }
