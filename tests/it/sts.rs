@@ -80,36 +80,41 @@ fn rpt_name() -> String {
     format!("_smtp._tls.{DOMAIN}")
 }
 
-/// `check example.test --inbound --json` with the MX on `mx_port` and the policy host on
-/// `https_port`.
-fn check(pki: &Pki, dns: &TestDns, mx_port: u16, https_port: u16, extra: &[&str]) -> (i32, Value) {
-    let resolver = dns.addr().to_string();
-    let ca = pki.ca_file.display().to_string();
-    let map_25 = format!("25={mx_port}");
-    let map_443 = format!("443={https_port}");
-    let mut args = vec![
+/// The arguments of `check example.test --inbound` with the MX on `mx_port` and the policy
+/// host on `https_port` (3 s `--timeout` unless `extra` sets one), without an output flag.
+fn args(pki: &Pki, dns: &TestDns, mx_port: u16, https_port: u16, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
         "check",
         DOMAIN,
         "--inbound",
         "--resolver",
-        &resolver,
+        &dns.addr().to_string(),
         "--ca-file",
-        &ca,
+        &pki.ca_file.display().to_string(),
         "--connect-timeout",
         "1s",
         "--port-map",
-        &map_25,
+        &format!("25={mx_port}"),
         "--port-map",
-        &map_443,
-    ];
-    args.extend(extra);
+        &format!("443={https_port}"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
     if !extra.contains(&"--timeout") {
-        args.extend(["--timeout", "3s"]);
+        args.extend(["--timeout".to_string(), "3s".to_string()]);
     }
-    if !extra.contains(&"--color") {
-        args.push("--json");
-    }
-    let (code, doc, stderr) = run_check(&args);
+    args
+}
+
+/// `check example.test --inbound --json` with the MX on `mx_port` and the policy host on
+/// `https_port`.
+fn check(pki: &Pki, dns: &TestDns, mx_port: u16, https_port: u16, extra: &[&str]) -> (i32, Value) {
+    let mut args = args(pki, dns, mx_port, https_port, extra);
+    args.push("--json".to_string());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, doc, stderr) = run_check(&refs);
     if std::env::var_os("SMTP_DOCTOR_TEST_DUMP").is_some() {
         eprintln!("exit {code}\n{doc:#}\nstderr: {stderr}");
     }
@@ -257,32 +262,11 @@ fn openssl_s_server_on_a_certificate_for_another_name() {
     assert_eq!(verification["checked_name"], POLICY_HOST);
 }
 
-/// `check DOMAIN --inbound` as a table (no colour), against `dns`, port 25 mapped to `mx` and
-/// 443 to `web`, trusting the test CA.
+/// `check DOMAIN --inbound` as a table (no colour), port 25 mapped to `mx` and 443 to `web`.
 fn table_run(pki: &Pki, dns: &TestDns, mx: &TestServer, web: &HttpsServer) -> crate::support::Run {
-    let resolver = dns.addr().to_string();
-    let ca = pki.ca_file.display().to_string();
-    let (map_25, map_443) = (format!("25={}", mx.port()), format!("443={}", web.port()));
-    crate::support::run_raw(
-        &[
-            "check",
-            DOMAIN,
-            "--inbound",
-            "--resolver",
-            &resolver,
-            "--ca-file",
-            &ca,
-            "--timeout",
-            "3s",
-            "--port-map",
-            &map_25,
-            "--port-map",
-            &map_443,
-            "--color",
-            "never",
-        ],
-        &[],
-    )
+    let args = args(pki, dns, mx.port(), web.port(), &["--color", "never"]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    crate::support::run_raw(&refs, &[])
 }
 
 /// The table of a broken policy (HTML on a wrong-name certificate, a TLS-RPT address without a
