@@ -278,7 +278,7 @@ impl Drop for TestDns {
 }
 
 /// Binds UDP and TCP on the same free port of 127.0.0.1 (the resolver uses one port for both).
-fn bind_pair() -> (UdpSocket, TcpListener) {
+pub(super) fn bind_pair() -> (UdpSocket, TcpListener) {
     for _ in 0..50 {
         let udp = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
         let Ok(tcp) = TcpListener::bind(udp.local_addr().expect("udp addr")) else {

@@ -12,7 +12,7 @@
 //! only the parent. Dropping the server stops it.
 
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -30,6 +30,8 @@ use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseI
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
 use tokio::runtime::Runtime;
+
+use super::dns::bind_pair;
 
 /// TTL of every record served.
 const TTL: u32 = 300;
@@ -279,20 +281,6 @@ fn ds_of(dnskey: &DNSKEY, apex: &Name) -> DS {
         DigestType::SHA256,
         digest.as_ref().to_vec(),
     )
-}
-
-/// Binds UDP and TCP on the same free port of 127.0.0.1.
-fn bind_pair() -> (UdpSocket, TcpListener) {
-    for _ in 0..50 {
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
-        let Ok(tcp) = TcpListener::bind(udp.local_addr().expect("udp addr")) else {
-            continue;
-        };
-        udp.set_nonblocking(true).expect("non-blocking udp");
-        tcp.set_nonblocking(true).expect("non-blocking tcp");
-        return (udp, tcp);
-    }
-    panic!("no free port for both UDP and TCP on 127.0.0.1");
 }
 
 fn name(text: &str) -> Name {
