@@ -84,6 +84,18 @@ impl LookupFailure {
     pub fn is_negative(&self) -> bool {
         matches!(self, LookupFailure::NxDomain | LookupFailure::NoData)
     }
+
+    /// The name used in JSON (`nxdomain`, `nodata`, `servfail`, `refused`, `timeout`, `other`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LookupFailure::NxDomain => "nxdomain",
+            LookupFailure::NoData => "nodata",
+            LookupFailure::ServFail(_) => "servfail",
+            LookupFailure::Refused => "refused",
+            LookupFailure::Timeout => "timeout",
+            LookupFailure::Other(_) => "other",
+        }
+    }
 }
 
 impl fmt::Display for LookupFailure {

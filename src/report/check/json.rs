@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::json_auth as auth;
 use super::json_sts;
-use crate::dns::{Exchange, LookupFailure, ReverseDns};
+use crate::dns::{Exchange, ReverseDns};
 use crate::model::{
     Candidate, ConfigOrigin, Discovery, NotProbed, Observation, Section, Security, UserConfig,
 };
@@ -419,18 +419,6 @@ struct QueryJson<'a> {
     dnssec: Option<&'static str>,
 }
 
-/// The JSON name of a failed look-up.
-fn failure_kind(failure: &LookupFailure) -> &'static str {
-    match failure {
-        LookupFailure::NxDomain => "nxdomain",
-        LookupFailure::NoData => "nodata",
-        LookupFailure::ServFail(_) => "servfail",
-        LookupFailure::Refused => "refused",
-        LookupFailure::Timeout => "timeout",
-        LookupFailure::Other(_) => "other",
-    }
-}
-
 impl<'a> DomainJson<'a> {
     fn new(discovery: &'a Discovery, observations: &'a [Observation]) -> Option<DomainJson<'a>> {
         let name = discovery.domain.as_deref()?;
@@ -450,7 +438,7 @@ impl<'a> DomainJson<'a> {
                         ),
                         None,
                     ),
-                    Some(Err(failure)) => (None, Some(failure_kind(failure))),
+                    Some(Err(failure)) => (None, Some(failure.as_str())),
                     None => (None, None),
                 };
                 InboundJson {
@@ -522,7 +510,7 @@ impl<'a> From<&'a ReverseDns> for ReverseJson<'a> {
             ReverseDns::Missing(failure) => ReverseJson {
                 ptr: Vec::new(),
                 forward_confirmed: false,
-                error: Some(failure_kind(failure)),
+                error: Some(failure.as_str()),
             },
         }
     }
@@ -536,7 +524,7 @@ impl<'a> From<&'a Exchange> for QueryJson<'a> {
                 None,
                 None,
             ),
-            Err(failure) => (None, Some(failure_kind(failure)), Some(failure.to_string())),
+            Err(failure) => (None, Some(failure.as_str()), Some(failure.to_string())),
         };
         QueryJson {
             name: &e.name,

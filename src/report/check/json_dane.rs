@@ -84,7 +84,7 @@ impl<'a> From<&HostAssessment<'a>> for HostJson<'a> {
             tlsa_name: &host.tlsa_name,
             address_dnssec: host.addresses.map(|d| d.as_str()),
             tlsa_dnssec: host.tlsa_dnssec.as_str(),
-            tlsa_error: host.tlsa.as_ref().err().map(failure_kind),
+            tlsa_error: host.tlsa.as_ref().err().map(LookupFailure::as_str),
             status: a.effect.as_str(),
             records: host.records().iter().map(RecordJson::from).collect(),
             endpoints: a
@@ -133,17 +133,5 @@ impl EndpointJson {
                 })
                 .collect(),
         }
-    }
-}
-
-/// The JSON name of a failed look-up (as the `dns` section names it).
-fn failure_kind(failure: &LookupFailure) -> &'static str {
-    match failure {
-        LookupFailure::NxDomain => "nxdomain",
-        LookupFailure::NoData => "nodata",
-        LookupFailure::ServFail(_) => "servfail",
-        LookupFailure::Refused => "refused",
-        LookupFailure::Timeout => "timeout",
-        LookupFailure::Other(_) => "other",
     }
 }

@@ -122,24 +122,12 @@ struct MxTlsJson<'a> {
     reason: Option<&'a str>,
 }
 
-/// The JSON name of a failed look-up (as in the `dns` section).
-fn failure_kind(failure: &LookupFailure) -> &'static str {
-    match failure {
-        LookupFailure::NxDomain => "nxdomain",
-        LookupFailure::NoData => "nodata",
-        LookupFailure::ServFail(_) => "servfail",
-        LookupFailure::Refused => "refused",
-        LookupFailure::Timeout => "timeout",
-        LookupFailure::Other(_) => "other",
-    }
-}
-
 impl<'a> From<&'a TxtLookup> for TxtJson<'a> {
     fn from(t: &'a TxtLookup) -> Self {
         TxtJson {
             name: &t.name,
             answer: t.answer.as_deref().ok(),
-            error: t.answer.as_ref().err().map(failure_kind),
+            error: t.answer.as_ref().err().map(LookupFailure::as_str),
             message: t.answer.as_ref().err().map(ToString::to_string),
         }
     }
