@@ -111,12 +111,48 @@ impl Service {
                 TlsClient::new(plan.ca_file.as_deref()).map_err(|e| SetupError(e.to_string()))?
             }
         };
-        self.running.fetch_add(1, Ordering::Relaxed);
+        // Counted while the check runs, also when the request goes away mid-check (its future
+        // is then dropped, and the guard with it).
+        let running = Running::start(&self.running);
         let report = check::run_with(&plan, &tls).await;
-        self.running.fetch_sub(1, Ordering::Relaxed);
+        drop(running);
         drop(permit);
         let mut report = report?;
         report.findings.retain(|f| !ignore.contains(&f.id));
         Ok(report)
+    }
+}
+
+/// One running check in [`Service::running`], for as long as it lives.
+struct Running<'a>(&'a AtomicUsize);
+
+impl<'a> Running<'a> {
+    fn start(count: &'a AtomicUsize) -> Running<'a> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Running(count)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_dropped_mid_way_is_no_longer_counted() {
+        let count = AtomicUsize::new(0);
+        let first = Running::start(&count);
+        {
+            let _second = Running::start(&count);
+            assert_eq!(count.load(Ordering::Relaxed), 2);
+        }
+        assert_eq!(count.load(Ordering::Relaxed), 1);
+        drop(first);
+        assert_eq!(count.load(Ordering::Relaxed), 0);
     }
 }

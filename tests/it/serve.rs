@@ -437,6 +437,38 @@ fn a_full_exporter_turns_a_scrape_away_with_503() {
 }
 
 #[test]
+fn a_scrape_that_goes_away_mid_check_is_no_longer_counted() {
+    let silent = TestServer::start(Scenario::new().silent());
+    let exporter = Exporter::start("[modules.patient]\ntimeout = \"30s\"\n", &["-q"]);
+    let mut stream = TcpStream::connect(exporter.addr).expect("connect");
+    let request = format!(
+        "GET /probe?target=127.0.0.1:{}&module=patient HTTP/1.1\r\nHost: x\r\n\r\n",
+        silent.port()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let running = || {
+        exporter
+            .metrics()
+            .value("smtp_doctor_exporter_checks_running", &[])
+    };
+    let started = Instant::now();
+    while running() < 1.0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "never running");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Prometheus gave up: the connection closes while the check waits for a greeting.
+    drop(stream);
+    let started = Instant::now();
+    while running() > 0.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the abandoned check is still counted (its step waits 30 s)"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn a_bad_modules_file_stops_the_start_with_exit_code_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("modules.toml");
