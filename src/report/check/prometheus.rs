@@ -6,7 +6,7 @@
 //! raised twice for one endpoint is one series whose value is the count. A family without a
 //! series is left out. README ("Monitoring") lists the families.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -193,6 +193,10 @@ struct Family {
     /// `# TYPE ... counter` (a `_total` that only grows), else a gauge.
     counter: bool,
     samples: Vec<(Vec<(&'static str, String)>, Value)>,
+    /// Where each label set's sample is in `samples`: a batch of many targets adds tens of
+    /// thousands of series to one family, and a linear search for duplicates would be
+    /// quadratic.
+    index: HashMap<Vec<(&'static str, String)>, usize>,
 }
 
 impl Family {
@@ -203,6 +207,7 @@ impl Family {
             sum_duplicates: false,
             counter: false,
             samples: Vec::new(),
+            index: HashMap::new(),
         }
     }
 
@@ -217,14 +222,21 @@ impl Family {
     }
 
     fn add(&mut self, labels: Vec<(&'static str, String)>, value: Value) {
-        match self.samples.iter_mut().find(|(l, _)| *l == labels) {
+        match self
+            .index
+            .get(&labels)
+            .and_then(|&i| self.samples.get_mut(i))
+        {
             Some((_, Value::Int(old))) if self.sum_duplicates => {
                 if let Value::Int(more) = value {
                     *old = old.saturating_add(more);
                 }
             }
             Some(_) => {}
-            None => self.samples.push((labels, value)),
+            None => {
+                self.index.insert(labels.clone(), self.samples.len());
+                self.samples.push((labels, value));
+            }
         }
     }
 
