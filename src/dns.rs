@@ -7,7 +7,7 @@
 
 mod dnssec;
 
-pub use dnssec::{Dnssec, Tlsa, load_trust_anchor, tlsa_name};
+pub use dnssec::{Dnssec, Tlsa, TrustAnchor, load_trust_anchor, tlsa_name};
 
 use std::collections::HashMap;
 use std::fmt;

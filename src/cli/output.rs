@@ -45,7 +45,7 @@ pub enum Output {
 impl CheckArgs {
     /// The output format and its options, or why the flags do not fit together: `--json` with
     /// another `--format`, `--warn-days`/`--crit-days` without `--format nagios` or the wrong
-    /// way round, a monitoring format with `--file` or `--transcript`.
+    /// way round, a monitoring format with `--transcript`, Nagios with `--file`.
     pub fn output(&self) -> Result<Output, UsageError> {
         let format = match (self.json, self.format) {
             (true, Some(format)) if format != Format::Json => {

@@ -121,9 +121,12 @@ pub fn tlsa_name(host: &str) -> String {
 /// `path` is `None`, else the DNSKEY records of the file (zone-file lines such as
 /// `example. 3600 IN DNSKEY 257 3 13 <base64>`, as in unbound's `trust-anchor-file`; hickory's
 /// parser reads DNSKEY records only, not DS).
-pub fn load_trust_anchor(path: Option<&Path>) -> Result<Arc<TrustAnchors>, ResolverSetupError> {
+pub fn load_trust_anchor(path: Option<&Path>) -> Result<TrustAnchor, ResolverSetupError> {
     let Some(path) = path else {
-        return Ok(Arc::new(TrustAnchors::default()));
+        return Ok(TrustAnchor {
+            anchors: Arc::new(TrustAnchors::default()),
+            zone: ".".to_string(),
+        });
     };
     let text = std::fs::read_to_string(path).map_err(|e| {
         ResolverSetupError(format!(
@@ -144,7 +147,30 @@ pub fn load_trust_anchor(path: Option<&Path>) -> Result<Arc<TrustAnchors>, Resol
             path.display()
         )));
     }
-    Ok(Arc::new(anchors))
+    Ok(TrustAnchor {
+        anchors: Arc::new(anchors),
+        zone: anchor_zone(&text),
+    })
+}
+
+/// A trust anchor as loaded: its keys, and the zone they are for.
+#[derive(Clone)]
+pub struct TrustAnchor {
+    /// The keys validation starts from.
+    pub anchors: Arc<TrustAnchors>,
+    /// The zone whose keys they are: `.` for the root's, else the owner of the file's first
+    /// record.
+    pub zone: String,
+}
+
+/// The owner name of the first record of a trust-anchor file (zone-file lines, `;` comments):
+/// the zone whose keys it holds; the root when none can be read.
+fn anchor_zone(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split(';').next().unwrap_or_default().trim())
+        .find(|line| !line.is_empty() && !line.starts_with('$'))
+        .and_then(|line| line.split_whitespace().next())
+        .map_or_else(|| ".".to_string(), str::to_string)
 }
 
 /// The state of a positive answer: the weakest of its records' proofs (records of other types
@@ -195,6 +221,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_zone_of_a_trust_anchor_file() {
+        let file = "; test anchor\n$TTL 300\n\ntest. 300 IN DNSKEY 257 3 13 AAAA\n";
+        assert_eq!(anchor_zone(file), "test.");
+        assert_eq!(
+            anchor_zone("  example.org. IN DNSKEY 257 3 8 x ; key\n"),
+            "example.org."
+        );
+        assert_eq!(anchor_zone(""), ".");
+        assert_eq!(anchor_zone("; only a comment\n"), ".");
+    }
+
+    #[test]
     fn the_weakest_state_wins() {
         assert_eq!(Dnssec::Secure.weakest(Dnssec::Secure), Dnssec::Secure);
         assert_eq!(Dnssec::Secure.weakest(Dnssec::Insecure), Dnssec::Insecure);
@@ -219,7 +257,7 @@ mod tests {
 
     #[test]
     fn trust_anchor_files() {
-        assert!(load_trust_anchor(None).is_ok_and(|a| a.len() == 2));
+        assert!(load_trust_anchor(None).is_ok_and(|a| a.anchors.len() == 2 && a.zone == "."));
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("missing.key");
         assert!(load_trust_anchor(Some(&missing)).is_err());

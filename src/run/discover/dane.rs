@@ -28,18 +28,14 @@ impl Validator {
         resolver: &Resolver,
         trust_anchor: Option<&Path>,
     ) -> Result<Validator, SetupError> {
-        let anchors = load_trust_anchor(trust_anchor).map_err(|e| SetupError(e.to_string()))?;
+        let anchor = load_trust_anchor(trust_anchor).map_err(|e| SetupError(e.to_string()))?;
         let resolver = resolver
-            .validating(anchors)
+            .validating(anchor.anchors)
             .map_err(|e| SetupError(e.to_string()))?;
-        let anchor_zone = match trust_anchor {
-            None => ".".to_string(),
-            Some(path) => anchor_zone(&std::fs::read_to_string(path).unwrap_or_default()),
-        };
         Ok(Validator {
             resolver,
             trust_anchor: trust_anchor.map_or("root".to_string(), |p| p.display().to_string()),
-            anchor_zone,
+            anchor_zone: anchor.zone,
         })
     }
 
@@ -131,16 +127,6 @@ impl Validator {
     }
 }
 
-/// The owner name of the first record of a trust-anchor file (zone-file lines, `;` comments):
-/// the zone whose keys it holds; the root when none can be read.
-fn anchor_zone(text: &str) -> String {
-    text.lines()
-        .map(|line| line.split(';').next().unwrap_or_default().trim())
-        .find(|line| !line.is_empty() && !line.starts_with('$'))
-        .and_then(|line| line.split_whitespace().next())
-        .map_or_else(|| ".".to_string(), str::to_string)
-}
-
 /// The state of a host's addresses: of A and AAAA, the weakest. A secure denial of one type
 /// (a host with IPv4 only) does not weaken the other.
 fn addresses_state(a: Option<Dnssec>, aaaa: Option<Dnssec>) -> Dnssec {
@@ -198,17 +184,5 @@ mod tests {
             Dnssec::Insecure
         );
         assert_eq!(addresses_state(None, None), Dnssec::Indeterminate);
-    }
-
-    #[test]
-    fn the_zone_of_a_trust_anchor_file() {
-        let file = "; test anchor\n$TTL 300\n\ntest. 300 IN DNSKEY 257 3 13 AAAA\n";
-        assert_eq!(anchor_zone(file), "test.");
-        assert_eq!(
-            anchor_zone("  example.org. IN DNSKEY 257 3 8 x ; key\n"),
-            "example.org."
-        );
-        assert_eq!(anchor_zone(""), ".");
-        assert_eq!(anchor_zone("; only a comment\n"), ".");
     }
 }
