@@ -208,10 +208,26 @@ fn judged_through(
     tlsa_state: Dnssec,
     path: Option<Dnssec>,
 ) -> Vec<(FindingId, Severity)> {
-    let ip: IpAddr = "192.0.2.25".parse().unwrap();
+    findings(records, facts, [mx, Dnssec::Secure, tlsa_state], path)
+        .into_iter()
+        .map(|f| (f.id, f.severity))
+        .collect()
+}
+
+/// The findings of `mx.example.test` on port 25 presenting `facts`, with `records`, the MX
+/// answer, the host's addresses and the TLSA answer in the `states` given (in that order), and
+/// the trust anchor zone's state `path`. No records with a bogus TLSA answer is a failed
+/// look-up, as hickory gives it.
+fn findings(
+    records: Vec<Tlsa>,
+    facts: Option<TlsFacts>,
+    states: [Dnssec; 3],
+    path: Option<Dnssec>,
+) -> Vec<Finding> {
+    let [mx, addresses, tlsa_state] = states;
     let mut observation = Observation::new(Endpoint {
         host: "mx.example.test".into(),
-        ip,
+        ip: "192.0.2.25".parse().unwrap(),
         port: 25,
         security: Security::Starttls,
     });
@@ -223,7 +239,7 @@ fn judged_through(
             mx: Some(mx),
             hosts: vec![DaneHost {
                 host: "mx.example.test".into(),
-                addresses: Some(Dnssec::Secure),
+                addresses: Some(addresses),
                 tlsa_name: "_25._tcp.mx.example.test".into(),
                 tlsa: if records.is_empty() && tlsa_state == Dnssec::Bogus {
                     Err(LookupFailure::ServFail("DNSSEC validation failed".into()))
@@ -239,9 +255,6 @@ fn judged_through(
         ..Discovery::default()
     };
     judge(&discovery, &[observation])
-        .into_iter()
-        .map(|f| (f.id, f.severity))
-        .collect()
 }
 
 #[test]
@@ -448,8 +461,8 @@ fn only_the_hosts_port_25_probes_are_assessed_and_bogus_names_its_parts() {
     );
 }
 
-/// The findings (whole) of `mx.example.test` with `records`, the MX answer, the addresses and
-/// the TLSA answer in these states, through a DNS server where DNSSEC validates.
+/// [`findings`] of a host presenting the test chain, through a DNS server where DNSSEC
+/// validates.
 fn findings_with(
     records: Vec<Tlsa>,
     mx: Dnssec,
@@ -457,34 +470,13 @@ fn findings_with(
     tlsa_state: Dnssec,
 ) -> Vec<Finding> {
     let p = pki();
-    let mut observation = Observation::new(Endpoint {
-        host: "mx.example.test".into(),
-        ip: "192.0.2.25".parse().unwrap(),
-        port: 25,
-        security: Security::Starttls,
-    });
-    observation.tls = Some(tls(&[&p.leaf, &p.ca], true, true));
-    let discovery = Discovery {
-        domain: Some("example.test".into()),
-        dane: Some(DaneFacts {
-            trust_anchor: "root".into(),
-            mx: Some(mx),
-            hosts: vec![DaneHost {
-                host: "mx.example.test".into(),
-                addresses: Some(addresses),
-                tlsa_name: "_25._tcp.mx.example.test".into(),
-                tlsa: if records.is_empty() {
-                    Err(LookupFailure::NxDomain)
-                } else {
-                    Ok(records)
-                },
-                tlsa_dnssec: tlsa_state,
-            }],
-            path: Some(Dnssec::Secure),
-        }),
-        ..Discovery::default()
-    };
-    judge(&discovery, &[observation])
+    let facts = Some(tls(&[&p.leaf, &p.ca], true, true));
+    findings(
+        records,
+        facts,
+        [mx, addresses, tlsa_state],
+        Some(Dnssec::Secure),
+    )
 }
 
 #[test]
