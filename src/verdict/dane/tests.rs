@@ -1,7 +1,6 @@
 //! Matching TLSA records against chains of rcgen certificates (RFC 6698 section 2.1, RFC 7672
 //! section 3.1), and the findings of a host whose records are in effect.
 
-use std::net::IpAddr;
 use std::time::SystemTime;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, PublicKeyData};
